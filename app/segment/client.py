@@ -1,0 +1,458 @@
+"""Segment Tracking API client: auth, validation, the official retry policy, honest results."""
+
+from __future__ import annotations
+
+import base64
+import email.utils
+import functools
+import json
+import logging
+import random
+import ssl
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from app import __version__
+from app.chatlio import TestEvent
+from app.segment.endpoint import US, Endpoint
+from app.segment.payload import (
+    TrackMessage,
+    Visitor,
+    batch_problems,
+    build_track,
+    event_problems,
+    now_iso,
+)
+from app.segment.result import REDACTED_AUTH, Attempt, ErrorKind, SendResult, SentRequest
+
+if TYPE_CHECKING:
+    import httpx
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = f"chatlio-segment-setup/{__version__}"
+T = TypeVar("T")
+
+
+class CancelToken:
+    """Lets another thread (the GUI's Cancel button) stop a send, also mid-request or mid-wait."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep up to `seconds`; True if cancelled meanwhile."""
+        return self._event.wait(max(0.0, seconds))
+
+
+class Cancelled(Exception):
+    """The user cancelled while a request was on its way."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """The official libraries' policy, bounded for a person waiting in front of a window.
+
+    Network errors and 408, 410, 429, 460 and 5xx (but 501 and 505) are retried; other 4xx never.
+    Backoff doubles from `initial_backoff` with jitter up to `max_backoff`; Retry-After is honoured
+    up to `retry_after_cap`; nothing is retried once `total_budget` seconds would be exceeded.
+    """
+
+    max_attempts: int = 6
+    initial_backoff: float = 0.5
+    max_backoff: float = 60.0
+    retry_after_cap: float = 300.0
+    total_budget: float = 90.0
+
+    def should_retry_status(self, status: int) -> bool:
+        if status in (408, 410, 429, 460):
+            return True
+        return 500 <= status < 600 and status not in (501, 505)
+
+    def backoff(self, retry_number: int) -> float:
+        """Seconds to wait before retry `retry_number` (1-based): half fixed, half random."""
+        ceiling = min(self.max_backoff, self.initial_backoff * 2.0 ** (retry_number - 1))
+        return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - jitter, not crypto
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Retry-After in seconds, from either delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    current = now if now is not None else time.time()
+    return max(0.0, when.timestamp() - current)
+
+
+def make_ssl_context() -> ssl.SSLContext:
+    """Verify TLS with the OS trust store (corporate TLS inspection works); certifi otherwise."""
+    paths = ssl.get_default_verify_paths()
+    has_system_store = sys.platform != "linux" or bool(paths.cafile or paths.capath)
+    if has_system_store:
+        try:
+            import truststore
+
+            return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        except ImportError:  # pragma: no cover - truststore is a dependency
+            pass
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+def _basic_auth(write_key: str) -> str:
+    return "Basic " + base64.b64encode(f"{write_key}:".encode()).decode()
+
+
+class SegmentClient:
+    """Sends Live Chat events to one Segment source; blocking, so the GUI runs it on a worker.
+
+    The write key is held privately and appears in no result, log line, exception or repr.
+    """
+
+    def __init__(
+        self,
+        write_key: str,
+        endpoint: Endpoint = US,
+        *,
+        retry: RetryPolicy | None = None,
+        timeout: float = 15.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        import httpx
+
+        self._auth = _basic_auth(write_key)
+        self.endpoint = endpoint
+        self.retry = retry or RetryPolicy()
+        self.timeout = timeout
+        verify: ssl.SSLContext | bool = (
+            make_ssl_context() if endpoint.base_url.startswith("https") else True
+        )
+        self._http = httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            verify=verify,
+            trust_env=True,
+            transport=transport,
+            headers={"User-Agent": USER_AGENT},
+        )
+
+    def __repr__(self) -> str:
+        return f"SegmentClient(endpoint={self.endpoint.base_url!r}, write_key=<hidden>)"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> SegmentClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- public API -------------------------------------------------------------------------
+
+    def track(
+        self, event: TestEvent, visitor: Visitor, cancel: CancelToken | None = None
+    ) -> SendResult:
+        """Send one event through /v1/track."""
+        message = build_track(event, visitor)
+        return self.send_track(message, cancel)
+
+    def send_track(self, message: TrackMessage, cancel: CancelToken | None = None) -> SendResult:
+        payload = {k: v for k, v in message.payload.items() if k != "type"}
+        problems = event_problems(payload)
+        if problems:
+            return self._invalid(message, problems)
+        return self._post("track", lambda: {**payload, "sentAt": now_iso()}, [message], cancel)[0]
+
+    def batch(
+        self, events: Sequence[TestEvent], visitor: Visitor, cancel: CancelToken | None = None
+    ) -> list[SendResult]:
+        """Send several events in one /v1/batch request; one result per event."""
+        return self.send_batch([build_track(e, visitor) for e in events], cancel)
+
+    def send_batch(
+        self, messages: Sequence[TrackMessage], cancel: CancelToken | None = None
+    ) -> list[SendResult]:
+        per_event = [event_problems(m.payload) for m in messages]
+        if any(per_event):
+            return [
+                self._invalid(m, p or ["Not sent: another event in the same batch has a problem."])
+                for m, p in zip(messages, per_event, strict=True)
+            ]
+        items = [m.payload for m in messages]
+        problems = batch_problems(items)
+        if problems:
+            return [self._invalid(m, problems) for m in messages]
+        return self._post("batch", lambda: {"batch": items, "sentAt": now_iso()}, messages, cancel)
+
+    def send_each(
+        self,
+        events: Sequence[TestEvent],
+        visitor: Visitor,
+        cancel: CancelToken | None = None,
+        on_result: Callable[[SendResult], None] | None = None,
+    ) -> list[SendResult]:
+        """Send events one /v1/track request each, in order; stop early if cancelled."""
+        results = []
+        for event in events:
+            if cancel is not None and cancel.cancelled:
+                message = build_track(event, visitor)
+                result = self._final(message, "track", None, None, [], 0.0, ErrorKind.CANCELLED)
+            else:
+                result = self.track(event, visitor, cancel)
+            results.append(result)
+            if on_result is not None:
+                on_result(result)
+        return results
+
+    # --- sending with retries ---------------------------------------------------------------
+
+    def _post(  # noqa: PLR0912 - one loop reads best for the retry policy
+        self,
+        path: str,
+        make_body: Callable[[], dict[str, Any]],
+        messages: Sequence[TrackMessage],
+        cancel: CancelToken | None,
+    ) -> list[SendResult]:
+        import httpx
+
+        url = self.endpoint.url(path)
+        started = time.monotonic()
+        attempts: list[Attempt] = []
+        sent: SentRequest | None = None
+        response: httpx.Response | None = None
+        error_kind: ErrorKind | None = None
+        waited = 0.0
+        for number in range(1, self.retry.max_attempts + 1):
+            body = json.dumps(make_body(), ensure_ascii=False, separators=(",", ":"))
+            headers = {"Content-Type": "application/json", "Authorization": self._auth}
+            if number > 1:
+                headers["X-Retry-Count"] = str(number - 1)
+            request = self._http.build_request("POST", url, content=body.encode(), headers=headers)
+            sent = _redacted(request, body)
+            attempt_started = time.monotonic()
+            response, error_kind, error_text = None, None, None
+            try:
+                response = self._run_cancellable(functools.partial(self._http.send, request), cancel)
+            except Cancelled:
+                error_kind = ErrorKind.CANCELLED
+            except httpx.HTTPError as exc:
+                error_kind, error_text = _classify(exc), type(exc).__name__
+            elapsed = (time.monotonic() - attempt_started) * 1000
+            status = response.status_code if response is not None else None
+            attempts.append(
+                Attempt(number, status, error_text, round(elapsed, 1), round(waited, 3))
+            )
+            log.info("POST %s attempt %d -> %s", url, number, status or error_text or error_kind)
+
+            if error_kind is ErrorKind.CANCELLED:
+                break
+            if response is not None:
+                if response.is_success or not self.retry.should_retry_status(status or 0):
+                    break
+                delay = self._retry_delay(response, number)
+            elif error_kind in (ErrorKind.TLS, ErrorKind.PROXY):
+                break  # the same certificate or proxy will fail again: tell the user now
+            else:
+                delay = self.retry.backoff(number)
+            if number == self.retry.max_attempts:
+                break
+            if time.monotonic() - started + delay > self.retry.total_budget:
+                break
+            waited = delay
+            if cancel is not None and cancel.wait(delay):
+                error_kind = ErrorKind.CANCELLED
+                break
+            if cancel is None:
+                time.sleep(delay)
+        total_ms = (time.monotonic() - started) * 1000
+        if response is not None and error_kind is not ErrorKind.CANCELLED:
+            error_kind = None if response.is_success else _status_kind(response.status_code)
+        return [
+            self._final(m, path, sent, response, attempts, total_ms, error_kind, len(messages))
+            for m in messages
+        ]
+
+    def _retry_delay(self, response: httpx.Response, number: int) -> float:
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        if retry_after is not None:
+            return min(retry_after, self.retry.retry_after_cap)
+        return self.retry.backoff(number)
+
+    def _run_cancellable(self, call: Callable[[], T], cancel: CancelToken | None) -> T:
+        """Run a blocking call; if cancelled first, abandon it (it ends at its own timeout)."""
+        if cancel is None:
+            return call()
+        outcome: list[Any] = []
+        done = threading.Event()
+
+        def run() -> None:
+            try:
+                outcome.append((True, call()))
+            except BaseException as exc:  # noqa: BLE001 - handed back to the caller's thread
+                outcome.append((False, exc))
+            done.set()
+
+        threading.Thread(target=run, name="segment-request", daemon=True).start()
+        while not done.wait(0.05):
+            if cancel.cancelled:
+                raise Cancelled
+        ok, value = outcome[0]
+        if ok:
+            return value  # type: ignore[no-any-return]
+        raise value
+
+    # --- results ----------------------------------------------------------------------------
+
+    def _invalid(self, message: TrackMessage, problems: list[str]) -> SendResult:
+        return SendResult(
+            event=message.event,
+            message_id=message.message_id,
+            endpoint=self.endpoint.base_url,
+            request=None,
+            status=None,
+            response_headers={},
+            body="",
+            elapsed_ms=0.0,
+            attempts=(),
+            error_kind=ErrorKind.INVALID,
+            message="Not sent: " + " ".join(problems),
+            payload=message.payload,
+        )
+
+    def _final(
+        self,
+        message: TrackMessage,
+        path: str,
+        sent: SentRequest | None,
+        response: httpx.Response | None,
+        attempts: list[Attempt],
+        total_ms: float,
+        error_kind: ErrorKind | None,
+        batched_with: int = 1,
+    ) -> SendResult:
+        status = response.status_code if response is not None else None
+        return SendResult(
+            event=message.event,
+            message_id=message.message_id,
+            endpoint=self.endpoint.base_url,
+            request=sent,
+            status=status,
+            response_headers=dict(response.headers.items()) if response is not None else {},
+            body=response.text if response is not None else "",
+            elapsed_ms=round(total_ms, 1),
+            attempts=tuple(attempts),
+            error_kind=error_kind,
+            message=explain(error_kind, status, self.endpoint, len(attempts), self.timeout, path),
+            batched_with=batched_with,
+            payload=message.payload,
+        )
+
+
+def _redacted(request: httpx.Request, body: str) -> SentRequest:
+    headers = {
+        name: (REDACTED_AUTH if name.lower() == "authorization" else value)
+        for name, value in request.headers.items()
+    }
+    return SentRequest(request.method, str(request.url), headers, body)
+
+
+def _classify(exc: Exception) -> ErrorKind:
+    import httpx
+
+    text = str(exc).lower()
+    if isinstance(exc, httpx.ProxyError):
+        return ErrorKind.PROXY
+    if isinstance(exc, httpx.TimeoutException):
+        return ErrorKind.TIMEOUT
+    if "certificate" in text or "ssl" in text or isinstance(exc.__context__, ssl.SSLError):
+        return ErrorKind.TLS
+    if isinstance(exc, httpx.ConnectError) and (
+        "name or service not known" in text
+        or "nodename nor servname" in text
+        or "getaddrinfo" in text
+        or "temporary failure in name resolution" in text
+        or "no address associated" in text
+    ):
+        return ErrorKind.DNS
+    return ErrorKind.CONNECTION
+
+
+def _status_kind(status: int) -> ErrorKind:
+    if status in {400, 413}:
+        return ErrorKind.BAD_REQUEST
+    if status in (401, 403):
+        return ErrorKind.AUTH
+    if status == 404:
+        return ErrorKind.NOT_FOUND
+    if status == 429:
+        return ErrorKind.RATE_LIMITED
+    if status >= 500:
+        return ErrorKind.SERVER
+    return ErrorKind.HTTP
+
+
+def explain(
+    kind: ErrorKind | None,
+    status: int | None,
+    endpoint: Endpoint,
+    attempts: int,
+    timeout: float,
+    path: str = "track",
+) -> str:
+    """One sentence (or two) a non-developer understands, with a way forward."""
+    host = endpoint.host
+    tries = f" after {attempts} tries" if attempts > 1 else ""
+    if kind is None:
+        where = "the sandbox on this computer" if endpoint.region == "local" else "Segment"
+        return f"{where[0].upper()}{where[1:]} received it (HTTP {status})."
+    messages = {
+        ErrorKind.CANCELLED: "Cancelled. If a request was already on its way it may still have "
+        "reached Segment; nothing more will be sent.",
+        ErrorKind.TIMEOUT: f"{host} did not answer within {timeout:.0f} seconds{tries}. Your "
+        "network may be slow or blocking it: try again, or check your proxy settings.",
+        ErrorKind.CONNECTION: f"Could not connect to {host}{tries}: nothing answered there. "
+        "Check the address and your internet connection.",
+        ErrorKind.DNS: f"Could not find the server {host}. Check the address, your internet "
+        "connection and proxy settings.",
+        ErrorKind.TLS: f"The secure connection to {host} could not be verified. If your company "
+        "inspects web traffic, its certificate must be in this computer's trust store; ask IT.",
+        ErrorKind.PROXY: "The proxy server set for this computer (HTTPS_PROXY) refused or failed "
+        "the connection. Check the proxy settings or ask IT.",
+        ErrorKind.BAD_REQUEST: f"Segment rejected the request as malformed or too large (HTTP "
+        f"{status}). Nothing was recorded; check the property values and send again.",
+        ErrorKind.AUTH: f"The server refused the write key (HTTP {status}). Copy the key again "
+        "from the source's settings in Segment.",
+        ErrorKind.NOT_FOUND: f"{host} has no Segment endpoint at /v1/{path} (HTTP 404). Check the "
+        "address: Segment's US address is https://api.segment.io.",
+        ErrorKind.RATE_LIMITED: f"Segment is limiting how fast it accepts events (HTTP 429) and "
+        f"still refused{tries}. Wait a minute and send again.",
+        ErrorKind.SERVER: f"Segment had a problem on its side (HTTP {status}){tries}. Try again "
+        "in a few minutes; status.segment.com shows known incidents.",
+        ErrorKind.HTTP: f"Segment answered with an unexpected HTTP {status}{tries}; the event "
+        "was probably not recorded. Try again later.",
+        ErrorKind.INVALID: "Not sent: the event has a problem.",
+    }
+    return messages[kind]
