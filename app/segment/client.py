@@ -13,9 +13,10 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
 
 from app import __version__
 from app.chatlio import TestEvent
@@ -122,6 +123,18 @@ def make_ssl_context() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=certifi.where())
 
 
+def proxy_for(url: str) -> str | None:
+    """The proxy that httpx will use for `url` from HTTPS_PROXY/ALL_PROXY/NO_PROXY, if any."""
+    import urllib.request
+
+    parts = urlsplit(url)
+    proxies = urllib.request.getproxies()
+    proxy = proxies.get(parts.scheme) or proxies.get("all")
+    if proxy and urllib.request.proxy_bypass(parts.hostname or ""):
+        return None
+    return proxy or None
+
+
 def _basic_auth(write_key: str) -> str:
     return "Basic " + base64.b64encode(f"{write_key}:".encode()).decode()
 
@@ -145,6 +158,7 @@ class SegmentClient:
 
         self._auth = _basic_auth(write_key)
         self.endpoint = endpoint
+        self._proxy = proxy_for(endpoint.base_url)
         self.retry = retry or RetryPolicy()
         self.timeout = timeout
         verify: ssl.SSLContext | bool = (
@@ -219,7 +233,8 @@ class SegmentClient:
         for event in events:
             if cancel is not None and cancel.cancelled:
                 message = build_track(event, visitor)
-                result = self._final(message, "track", None, None, [], 0.0, ErrorKind.CANCELLED)
+                cancelled = _Outcome(None, None, ErrorKind.CANCELLED, None)
+                result = self._final(message, "track", cancelled, [], 0.0)
             else:
                 result = self.track(event, visitor, cancel)
             results.append(result)
@@ -229,71 +244,75 @@ class SegmentClient:
 
     # --- sending with retries ---------------------------------------------------------------
 
-    def _post(  # noqa: PLR0912 - one loop reads best for the retry policy
+    def _post(
         self,
         path: str,
         make_body: Callable[[], dict[str, Any]],
         messages: Sequence[TrackMessage],
         cancel: CancelToken | None,
     ) -> list[SendResult]:
-        import httpx
-
         url = self.endpoint.url(path)
         started = time.monotonic()
         attempts: list[Attempt] = []
-        sent: SentRequest | None = None
-        response: httpx.Response | None = None
-        error_kind: ErrorKind | None = None
+        outcome = _Outcome(None, None, None, None)
         waited = 0.0
         for number in range(1, self.retry.max_attempts + 1):
-            body = json.dumps(make_body(), ensure_ascii=False, separators=(",", ":"))
-            headers = {"Content-Type": "application/json", "Authorization": self._auth}
-            if number > 1:
-                headers["X-Retry-Count"] = str(number - 1)
-            request = self._http.build_request("POST", url, content=body.encode(), headers=headers)
-            sent = _redacted(request, body)
-            attempt_started = time.monotonic()
-            response, error_kind, error_text = None, None, None
-            try:
-                response = self._run_cancellable(functools.partial(self._http.send, request), cancel)
-            except Cancelled:
-                error_kind = ErrorKind.CANCELLED
-            except httpx.HTTPError as exc:
-                error_kind, error_text = _classify(exc), type(exc).__name__
-            elapsed = (time.monotonic() - attempt_started) * 1000
-            status = response.status_code if response is not None else None
+            outcome = self._attempt(url, make_body(), number, cancel)
             attempts.append(
-                Attempt(number, status, error_text, round(elapsed, 1), round(waited, 3))
+                Attempt(number, outcome.status, outcome.error_text, outcome.elapsed_ms, waited)
             )
-            log.info("POST %s attempt %d -> %s", url, number, status or error_text or error_kind)
-
-            if error_kind is ErrorKind.CANCELLED:
-                break
-            if response is not None:
-                if response.is_success or not self.retry.should_retry_status(status or 0):
-                    break
-                delay = self._retry_delay(response, number)
-            elif error_kind in (ErrorKind.TLS, ErrorKind.PROXY):
-                break  # the same certificate or proxy will fail again: tell the user now
-            else:
-                delay = self.retry.backoff(number)
-            if number == self.retry.max_attempts:
+            log.info("POST %s attempt %d -> %s", url, number, outcome.status or outcome.error_kind)
+            delay = self._delay_before_retry(outcome, number)
+            if delay is None or number == self.retry.max_attempts:
                 break
             if time.monotonic() - started + delay > self.retry.total_budget:
                 break
-            waited = delay
+            waited = round(delay, 3)
             if cancel is not None and cancel.wait(delay):
-                error_kind = ErrorKind.CANCELLED
+                outcome = replace(outcome, error_kind=ErrorKind.CANCELLED)
                 break
             if cancel is None:
                 time.sleep(delay)
         total_ms = (time.monotonic() - started) * 1000
-        if response is not None and error_kind is not ErrorKind.CANCELLED:
-            error_kind = None if response.is_success else _status_kind(response.status_code)
-        return [
-            self._final(m, path, sent, response, attempts, total_ms, error_kind, len(messages))
-            for m in messages
-        ]
+        return [self._final(m, path, outcome, attempts, total_ms, len(messages)) for m in messages]
+
+    def _attempt(
+        self, url: str, document: dict[str, Any], number: int, cancel: CancelToken | None
+    ) -> _Outcome:
+        """One POST; never raises for network trouble, which becomes an error kind instead."""
+        import httpx
+
+        body = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+        headers = {"Content-Type": "application/json", "Authorization": self._auth}
+        if number > 1:
+            headers["X-Retry-Count"] = str(number - 1)
+        request = self._http.build_request("POST", url, content=body.encode(), headers=headers)
+        sent = _redacted(request, body)
+        started = time.monotonic()
+        response, kind, text = None, None, None
+        try:
+            response = self._run_cancellable(functools.partial(self._http.send, request), cancel)
+        except Cancelled:
+            kind = ErrorKind.CANCELLED
+        except httpx.HTTPError as exc:
+            kind, text = _classify(exc), type(exc).__name__
+        if response is not None and not response.is_success:
+            kind = _status_kind(response.status_code)
+        elif kind in (ErrorKind.CONNECTION, ErrorKind.DNS) and self._proxy is not None:
+            kind = ErrorKind.PROXY  # we never reached the endpoint, only the proxy in between
+        elapsed = round((time.monotonic() - started) * 1000, 1)
+        return _Outcome(sent, response, kind, text, elapsed)
+
+    def _delay_before_retry(self, outcome: _Outcome, number: int) -> float | None:
+        """Seconds to wait before trying again, or None when retrying cannot help."""
+        response = outcome.response
+        if response is not None:
+            if response.is_success or not self.retry.should_retry_status(response.status_code):
+                return None
+            return self._retry_delay(response, number)
+        if outcome.error_kind in (ErrorKind.CANCELLED, ErrorKind.TLS, ErrorKind.PROXY):
+            return None  # the same certificate or proxy would fail again: tell the user now
+        return self.retry.backoff(number)
 
     def _retry_delay(self, response: httpx.Response, number: int) -> float:
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
@@ -346,29 +365,45 @@ class SegmentClient:
         self,
         message: TrackMessage,
         path: str,
-        sent: SentRequest | None,
-        response: httpx.Response | None,
+        outcome: _Outcome,
         attempts: list[Attempt],
         total_ms: float,
-        error_kind: ErrorKind | None,
         batched_with: int = 1,
     ) -> SendResult:
+        response = outcome.response
         status = response.status_code if response is not None else None
         return SendResult(
             event=message.event,
             message_id=message.message_id,
             endpoint=self.endpoint.base_url,
-            request=sent,
+            request=outcome.sent,
             status=status,
             response_headers=dict(response.headers.items()) if response is not None else {},
             body=response.text if response is not None else "",
             elapsed_ms=round(total_ms, 1),
             attempts=tuple(attempts),
-            error_kind=error_kind,
-            message=explain(error_kind, status, self.endpoint, len(attempts), self.timeout, path),
+            error_kind=outcome.error_kind,
+            message=explain(
+                outcome.error_kind, status, self.endpoint, len(attempts), self.timeout, path
+            ),
             batched_with=batched_with,
             payload=message.payload,
         )
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What one attempt produced."""
+
+    sent: SentRequest | None
+    response: httpx.Response | None
+    error_kind: ErrorKind | None
+    error_text: str | None
+    elapsed_ms: float = 0.0
+
+    @property
+    def status(self) -> int | None:
+        return self.response.status_code if self.response is not None else None
 
 
 def _redacted(request: httpx.Request, body: str) -> SentRequest:
@@ -439,8 +474,8 @@ def explain(
         "connection and proxy settings.",
         ErrorKind.TLS: f"The secure connection to {host} could not be verified. If your company "
         "inspects web traffic, its certificate must be in this computer's trust store; ask IT.",
-        ErrorKind.PROXY: "The proxy server set for this computer (HTTPS_PROXY) refused or failed "
-        "the connection. Check the proxy settings or ask IT.",
+        ErrorKind.PROXY: "The proxy server set for this computer (HTTPS_PROXY) could not be "
+        f"reached or would not connect to {host}. Check the proxy settings, or ask IT.",
         ErrorKind.BAD_REQUEST: f"Segment rejected the request as malformed or too large (HTTP "
         f"{status}). Nothing was recorded; check the property values and send again.",
         ErrorKind.AUTH: f"The server refused the write key (HTTP {status}). Copy the key again "

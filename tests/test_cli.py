@@ -1,0 +1,202 @@
+"""The command-line contract, through real subprocesses and real sockets."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from app import __version__
+from app.chatlio import EVENTS
+from app.segment.sandbox import Sandbox
+from tests.cli_helpers import run_cli
+
+KEY = "PlantedCliKey0123456789abcdefghi"
+JSON_FIELDS = {"event", "status", "attempts", "elapsed_ms", "message_id", "body", "error"}
+
+
+def no_traceback(result: subprocess.CompletedProcess[str]) -> None:
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_version() -> None:
+    result = run_cli("--version")
+    assert result.returncode == 0
+    assert __version__ in result.stdout
+
+
+def test_send_all_to_the_built_in_sandbox_as_json() -> None:
+    result = run_cli("send", "--all", "--sandbox", "--json")
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    names = [line["event"] for line in lines]
+    assert names[0] == "Live Chat Conversation Started"
+    assert names[-1] == "Live Chat Conversation Ended"
+    assert {line["event"] for line in lines} == {e.name for e in EVENTS}
+    for line in lines:
+        assert set(line) >= JSON_FIELDS
+        assert line["status"] == 200
+        assert line["error"] is None
+        assert line["attempts"] == 1
+    assert len({line["message_id"] for line in lines}) == len(lines)
+
+
+def test_send_named_events_in_order_and_as_a_batch(sandbox: Sandbox) -> None:
+    result = run_cli(
+        "send", "--event", "message-received", "--event", "Live Chat Conversation Started",
+        "--batch", "--endpoint", sandbox.url, "--user-id", "user-42", "--json",
+        env={"SEGMENT_WRITE_KEY": KEY},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    events = sandbox.events()
+    assert [e.payload["event"] for e in events] == [
+        "Live Chat Message Received",
+        "Live Chat Conversation Started",
+    ]
+    assert {e.endpoint for e in events} == {"/v1/batch"}
+    assert all(e.payload["userId"] == "user-42" and e.write_key == KEY for e in events)
+
+
+def test_key_from_stdin_wins_over_the_environment(sandbox: Sandbox) -> None:
+    result = run_cli(
+        "send", "--event", "conversation-started", "--endpoint", sandbox.url, "--write-key-stdin",
+        stdin=f"  {KEY}\n", env={"SEGMENT_WRITE_KEY": "FromEnvironment0123456789abcdefg"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    [event] = sandbox.events()
+    assert event.write_key == KEY
+    assert KEY not in result.stdout + result.stderr
+
+
+def test_a_newcomer_can_follow_sandbox_then_send() -> None:
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app", "sandbox", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        url = server.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:")
+        result = run_cli("send", "--all", "--endpoint", url, env={"SEGMENT_WRITE_KEY": KEY})
+        assert result.returncode == 0, result.stderr
+        out = result.stdout
+        assert f"to {url}" in out
+        assert "$SEGMENT_WRITE_KEY" in out
+        assert "6 of 6 event(s) got a 2xx answer" in out
+        assert "sandbox" in out
+        assert KEY not in out
+        listed = httpx.get(f"{url}/sandbox/events").json()["events"]
+        assert len(listed) == 6
+        assert listed[0]["write_key"] == KEY
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=10)
+        log = server.stdout.read()
+        assert log.count("POST /v1/track 200") == 6
+        assert KEY not in log
+        assert server.returncode == 0
+    finally:
+        server.kill()
+        server.wait()
+
+
+def test_human_output_explains_what_a_200_proves(sandbox: Sandbox) -> None:
+    # A loopback address stands in for Segment here; a custom https endpoint would print the same.
+    result = run_cli(
+        "send", "--event", "conversation-ended", "--endpoint", sandbox.url, "--verbose",
+        env={"SEGMENT_WRITE_KEY": KEY},
+    )  # fmt: skip
+    assert result.returncode == 0
+    assert "OK" in result.stdout
+    assert '{"success": true}' in result.stdout or '{"success":true}' in result.stdout
+    assert "Basic <write key hidden>" in result.stdout
+    assert KEY not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["send", "--event", "nonsense", "--sandbox"], "no Live Chat event called 'nonsense'"),
+        (["send", "--endpoint", "http://example.com", "--sandbox"], "not allowed with"),
+        (["send", "--endpoint", "http://example.com"], "unencrypted"),
+        (["send", "--all", "--event", "conversation-started", "--sandbox"], "either --all or --event"),
+        (["send", "--max-attempts", "0", "--sandbox"], "must be 1 or more"),
+        (["send"], "No system keyring was found"),
+        (["nonsense"], "invalid choice"),
+    ],
+)
+def test_usage_errors_exit_2_with_a_sentence(args: list[str], message: str) -> None:
+    result = run_cli(*args)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert message in result.stderr
+    no_traceback(result)
+
+
+def test_empty_key_is_a_usage_error(sandbox: Sandbox) -> None:
+    result = run_cli("send", "--endpoint", sandbox.url, "--write-key-stdin", stdin="\n")
+    assert result.returncode == 2
+    assert "empty" in result.stderr
+    assert sandbox.requests() == []
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_refused_connection_exits_1_with_a_sentence() -> None:
+    result = run_cli(
+        "send", "--event", "conversation-started", "--endpoint", f"http://127.0.0.1:{free_port()}",
+        "--max-attempts", "1", env={"SEGMENT_WRITE_KEY": KEY},
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "Could not connect" in result.stdout
+    no_traceback(result)
+
+
+@pytest.mark.parametrize(
+    ("fault", "expected"),
+    [("500", "problem on its side"), ("400", "malformed"), ("slow", "did not answer")],
+)
+def test_failures_exit_1_with_a_sentence(sandbox: Sandbox, fault: str, expected: str) -> None:
+    if fault == "slow":
+        sandbox.delay_next(5, times=2)
+    else:
+        sandbox.fail_next(int(fault), times=5)
+    result = run_cli(
+        "send", "--event", "conversation-started", "--endpoint", sandbox.url, "--max-attempts", "2",
+        "--timeout", "0.5", "--json", env={"SEGMENT_WRITE_KEY": KEY},
+    )  # fmt: skip
+    assert result.returncode == 1
+    [line] = [json.loads(text) for text in result.stdout.splitlines()]
+    assert expected in line["message"]
+    assert line["error"] in {"server", "bad_request", "timeout"}
+    no_traceback(result)
+
+
+def test_eu_endpoint_is_flagged() -> None:
+    env = {"SEGMENT_WRITE_KEY": KEY, "HTTPS_PROXY": f"http://127.0.0.1:{free_port()}"}
+    result = run_cli(
+        "send", "--event", "conversation-started", "--endpoint", "https://events.eu1.segmentapis.com",
+        "--max-attempts", "1", env=env,
+    )  # fmt: skip
+    assert "Chatlio sources exist only in US workspaces" in result.stderr
+    assert result.returncode == 1
+    assert "proxy" in result.stdout.lower()
+    no_traceback(result)
+
+
+def test_the_default_command_is_runnable_as_a_module() -> None:
+    assert os.path.exists(sys.executable)
+    result = run_cli("--help")
+    assert result.returncode == 0
+    assert "send" in result.stdout
+    assert "sandbox" in result.stdout
