@@ -127,13 +127,8 @@ def run(argv: Sequence[str], stdin: TextIO | None = None, out: TextIO | None = N
     except KeyboardInterrupt:
         print("Stopped.", file=sys.stderr)
         return 130
-    return _demo(out)
-
-
-def _demo(out: TextIO) -> int:
-    """No command: until the window exists, show the four events against the built-in sandbox."""
-    print("Demo: sending a test conversation to the built-in sandbox.\n", file=out)
-    return run(["send", "--all", "--sandbox"], out=out)
+    build_parser().print_help(out)
+    return EXIT_USAGE
 
 
 # --- send ---------------------------------------------------------------------------------------
@@ -156,9 +151,14 @@ def _resolve_key(args: argparse.Namespace, stdin: TextIO) -> KeyChoice:
     elif args.sandbox:
         return KeyChoice(SANDBOX_KEY, "a made-up key (the sandbox needs none)")
     else:
-        source = args.source or keystore.DEFAULT_SOURCE
+        # `--source ""` (an empty shell variable) is refused, not taken to mean the default.
         try:
+            source = keystore.check_source(
+                keystore.DEFAULT_SOURCE if args.source is None else args.source
+            )
             stored = keystore.KeyStore().load(source)
+        except keystore.InvalidSourceName as exc:
+            raise UsageError(str(exc)) from None
         except keystore.KeystoreUnavailable as exc:
             raise UsageError(
                 f"{exc.message}\nOr pass the key with --write-key-stdin or ${KEY_ENV}."
@@ -323,16 +323,36 @@ class Report:
 
 
 def _key(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
+    import warnings
+
     from app import keystore
 
-    source = args.source or keystore.DEFAULT_SOURCE
     store = keystore.KeyStore()
     try:
+        # `--source ""` (an empty shell variable) is refused, not taken to mean the default;
+        # messages name the source as it is stored, without surrounding whitespace.
+        source = keystore.check_source(
+            keystore.DEFAULT_SOURCE if args.source is None else args.source
+        )
         if args.key_command == "set":
             if args.stdin:
                 raw = stdin.read()
             else:
-                raw = getpass.getpass(f"Paste the write key of Segment source '{source}': ")
+                # With no terminal, getpass would read the key with echo on, after a warning.
+                with warnings.catch_warnings():
+                    warnings.simplefilter("error", getpass.GetPassWarning)
+                    try:
+                        raw = getpass.getpass(f"Paste the write key of Segment source '{source}': ")
+                    except getpass.GetPassWarning:
+                        raise UsageError(
+                            "There is no terminal to type the write key into without it "
+                            "showing. Pipe it in instead: chatlio-segment-setup key set --stdin"
+                        ) from None
+                    except EOFError:
+                        raise UsageError(
+                            "No write key was typed. Paste it at the prompt, or pipe it in "
+                            "with 'chatlio-segment-setup key set --stdin'."
+                        ) from None
             try:
                 saved = store.save(source, raw)
             except keystore.InvalidWriteKey as exc:

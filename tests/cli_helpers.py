@@ -5,14 +5,25 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 
 def run_cli(
-    *args: str, stdin: str | None = None, env: dict[str, str] | None = None, timeout: float = 60
+    *args: str,
+    stdin: str | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+    real_keyring: bool = False,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """`python -m app ARGS` with a clean environment: no inherited write key, no real keyring."""
+    """`python -m app ARGS` with a clean environment: no inherited write key, no real keyring.
+
+    real_keyring=True leaves the keyring backend to keyring's own detection (for tests that pass
+    a Secret Service session's `environ()` as `env`) instead of forcing keyring's fail backend.
+    """
     base = {k: v for k, v in os.environ.items() if k != "SEGMENT_WRITE_KEY"}
-    base["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+    if not real_keyring:
+        base["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
     base.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "app", *args],
@@ -22,4 +33,5 @@ def run_cli(
         env=base,
         timeout=timeout,
         check=False,
+        cwd=cwd,
     )

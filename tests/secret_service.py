@@ -314,7 +314,7 @@ class SecretServiceSession(DBusSession):
         """A new keyring SecretService backend (it talks to DBUS_SESSION_BUS_ADDRESS)."""
         from keyring.backends import SecretService
 
-        backend: KeyringBackend = SecretService.Keyring()  # type: ignore[no-untyped-call]
+        backend: KeyringBackend = SecretService.Keyring()
         return backend
 
     def items(self) -> list[StoredItem]:

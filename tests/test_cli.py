@@ -126,7 +126,7 @@ def test_human_output_explains_what_a_200_proves(sandbox: Sandbox) -> None:
         (["send", "--event", "nonsense", "--sandbox"], "no Live Chat event called 'nonsense'"),
         (["send", "--endpoint", "http://example.com", "--sandbox"], "not allowed with"),
         (["send", "--endpoint", "http://example.com"], "unencrypted"),
-        (["send", "--all", "--event", "conversation-started", "--sandbox"], "either --all or --event"),
+        (["send", "--all", "--event", "message-sent", "--sandbox"], "either --all or --event"),
         (["send", "--max-attempts", "0", "--sandbox"], "must be 1 or more"),
         (["send"], "No system keyring was found"),
         (["nonsense"], "invalid choice"),

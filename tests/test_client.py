@@ -9,6 +9,7 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Iterator
 from email.utils import formatdate
 
 import httpx
@@ -38,9 +39,9 @@ def secret_forms(key: str) -> list[str]:
 
 
 @pytest.fixture
-def client(sandbox: Sandbox) -> SegmentClient:
+def client(sandbox: Sandbox) -> Iterator[SegmentClient]:
     with SegmentClient(KEY, parse_endpoint(sandbox.url), retry=FAST, timeout=2) as made:
-        yield made  # type: ignore[misc]
+        yield made
 
 
 def test_track_is_sent_as_segment_documents(client: SegmentClient, sandbox: Sandbox) -> None:

@@ -47,7 +47,7 @@ class PlaintextFileKeyring(KeyringBackend):
     priority = -1.0
 
     def __init__(self) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
+        super().__init__()
         self.written: dict[tuple[str, str], str] = {}
 
     def get_password(self, service: str, username: str) -> str | None:
@@ -67,7 +67,7 @@ class HangingSecretService(SecretService.Keyring):
     priority = -1.0
 
     def __init__(self, release: threading.Event) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
+        super().__init__()
         self._release = release
 
     def get_password(self, service: str, username: str) -> str | None:

@@ -90,7 +90,7 @@ def test_batch_limits() -> None:
     assert any("500 KB" in p for p in batch_problems([big] * 20))
 
 
-text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=200)
+text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=200)
 values = st.one_of(text, st.integers(), st.floats(allow_nan=False), st.booleans(), st.none())
 
 
