@@ -1,0 +1,128 @@
+"""Starts the GUI: the wizard on first run, the test-event screen after setup."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Sequence
+
+from PySide6.QtCore import QEvent, QObject, QTimer, Slot
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication, QWidget
+
+from app import APP_ID, APP_NAME, __version__
+from app.ui import crash
+from app.ui.main_window import MainWindow
+from app.ui.session import Session
+from app.ui.settings import AppSettings
+from app.ui.test_panel import TestPanel
+from app.ui.wizard import SetupWizard
+
+
+class AppController(QObject):
+    """Decides which window shows: the setup wizard, or the main window once setup is done."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        self.wizard: SetupWizard | None = None
+        self.window: MainWindow | None = None
+
+    def start(self) -> None:
+        if self.session.settings.setup_complete:
+            self.show_main()
+        else:
+            self.show_wizard()
+
+    @Slot()
+    def show_wizard(self) -> None:
+        if self.wizard is None:
+            self.wizard = SetupWizard(self.session, self._make_panel)
+            self.wizard.accepted.connect(self.on_wizard_accepted)
+        self.wizard.show()
+        self.wizard.raise_()
+
+    def _make_panel(self, parent: QWidget) -> QWidget:
+        return TestPanel(self.session, parent)
+
+    @Slot()
+    def on_wizard_accepted(self) -> None:
+        self.wizard = None
+        if self.window is not None:
+            self.window.close()
+            self.window = None
+        self.show_main()
+
+    def show_main(self) -> None:
+        if self.window is None:
+            self.window = MainWindow(self.session)
+            self.window.setup_requested.connect(self.show_wizard)
+        self.window.show()
+
+
+# For the packaging smoke test and the start-up benchmark: report the first painted window.
+EXIT_AFTER_PAINT_ENV = "CHATLIO_SEGMENT_SETUP_EXIT_AFTER_PAINT"
+SCREENSHOT_ENV = "CHATLIO_SEGMENT_SETUP_SCREENSHOT"
+
+
+class FirstPaintProbe(QObject):
+    """Notices a window's first paint; then saves a screenshot and/or quits, as asked."""
+
+    def __init__(self, screenshot: str | None, quit_after: bool) -> None:
+        super().__init__()
+        self._screenshot, self._quit_after = screenshot, quit_after
+        self._seen = False
+
+    def watch(self, window: QWidget) -> None:
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and not self._seen and isinstance(watched, QWidget):
+            self._seen = True
+            print(f"first-paint {time.monotonic():.6f}", flush=True)
+            QTimer.singleShot(0, lambda: self._after_paint(watched))
+        return False
+
+    def _after_paint(self, window: QWidget) -> None:
+        if self._screenshot:
+            window.grab().save(self._screenshot)
+        if self._quit_after:
+            QApplication.quit()
+
+
+def icon() -> QIcon:
+    from pathlib import Path
+
+    resources = Path(__file__).resolve().parent.parent.parent / "resources"
+    candidates = [resources / "icons" / "app.svg", resources / "app.svg"]
+    return next((QIcon(str(p)) for p in candidates if p.exists()), QIcon())
+
+
+def run_gui(argv: Sequence[str] | None = None) -> int:
+    app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
+    assert isinstance(app, QApplication)
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName(APP_NAME)
+    app.setOrganizationName("chatlio-segment-setup")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName(APP_ID)
+    app.setWindowIcon(icon())
+    session = Session(AppSettings())
+    crash.install(lambda: [k for k in (session.write_key(),) if k])
+    controller = AppController(session)
+    controller.start()
+    screenshot, quit_after = (
+        os.environ.get(SCREENSHOT_ENV),
+        bool(os.environ.get(EXIT_AFTER_PAINT_ENV)),
+    )
+    probe = FirstPaintProbe(screenshot, quit_after)
+    if screenshot or quit_after:
+        for window in (controller.wizard, controller.window):
+            if window is not None:
+                probe.watch(window)
+    try:
+        return app.exec()
+    finally:
+        session.settings.sync()
+        session.close()

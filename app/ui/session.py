@@ -1,0 +1,85 @@
+"""What this run of the app knows: the source, the write key (in memory only), where events go."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from app.segment.endpoint import US, Endpoint, parse_endpoint
+from app.ui.settings import AppSettings
+
+if TYPE_CHECKING:
+    from app.keystore import WriteKeyStore
+    from app.segment.client import RetryPolicy
+    from app.segment.sandbox import Sandbox
+
+SANDBOX_KEY = "sandbox-test-key"
+
+
+class Session:
+    """Shared by the wizard pages and the test panel; blocking methods are for worker threads."""
+
+    def __init__(self, settings: AppSettings, keystore: WriteKeyStore | None = None) -> None:
+        self.settings = settings
+        self._keystore = keystore
+        self._key: str | None = None
+        self.key_location: str | None = None
+        self.use_sandbox = settings.key_storage == "sandbox"
+        self._sandbox: Sandbox | None = None
+        self._lock = threading.Lock()
+        # An address other than Segment's US host (a proxy of the company's, or a test receiver).
+        self.custom_endpoint: Endpoint | None = None
+        self.retry: RetryPolicy | None = None  # None: the official libraries' policy
+
+    def __repr__(self) -> str:
+        return f"Session(source={self.source_name!r}, sandbox={self.use_sandbox}, key=<hidden>)"
+
+    @property
+    def source_name(self) -> str:
+        return self.settings.source_name or "Chatlio"
+
+    @property
+    def keystore(self) -> WriteKeyStore:
+        """The OS keyring, created on first use (importing keyring is slow): call off the GUI."""
+        with self._lock:
+            if self._keystore is None:
+                from app.keystore import KeyStore
+
+                self._keystore = KeyStore()
+            return self._keystore
+
+    def set_key(self, key: str, location: str) -> None:
+        self._key, self.key_location = key, location
+
+    def forget_key(self) -> None:
+        self._key, self.key_location = None, None
+
+    @property
+    def has_key(self) -> bool:
+        return self._key is not None or self.use_sandbox
+
+    def write_key(self) -> str | None:
+        """The key to send with: the real one, or a made-up one for the sandbox."""
+        if self.use_sandbox:
+            return self._key or SANDBOX_KEY
+        return self._key
+
+    def endpoint(self) -> Endpoint:
+        """Where test events go; starts the in-process sandbox in sandbox mode (call off GUI)."""
+        if self.use_sandbox:
+            return parse_endpoint(self.sandbox().url)
+        return self.custom_endpoint or US
+
+    def sandbox(self) -> Sandbox:
+        with self._lock:
+            if self._sandbox is None:
+                from app.segment.sandbox import Sandbox
+
+                self._sandbox = Sandbox().start()
+            return self._sandbox
+
+    def close(self) -> None:
+        with self._lock:
+            if self._sandbox is not None:
+                self._sandbox.stop()
+                self._sandbox = None

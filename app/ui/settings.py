@@ -1,0 +1,97 @@
+"""Non-secret state in QSettings; the write key never comes here."""
+
+from __future__ import annotations
+
+from typing import Any, overload
+
+from PySide6.QtCore import QByteArray, QSettings
+
+from app.chatlio import new_id
+
+
+class _Text:
+    """A string setting, read and written as an attribute."""
+
+    def __init__(self, key: str, default: str = "") -> None:
+        self.key, self.default = key, default
+
+    @overload
+    def __get__(self, obj: None, owner: Any) -> _Text: ...
+    @overload
+    def __get__(self, obj: AppSettings, owner: Any) -> str: ...
+    def __get__(self, obj: AppSettings | None, owner: Any) -> _Text | str:
+        if obj is None:
+            return self
+        value = obj.qsettings.value(self.key, self.default)
+        return value if isinstance(value, str) else self.default
+
+    def __set__(self, obj: AppSettings, value: str) -> None:
+        obj.qsettings.setValue(self.key, value)
+
+
+class _Flag:
+    """A yes/no setting, read and written as an attribute."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    @overload
+    def __get__(self, obj: None, owner: Any) -> _Flag: ...
+    @overload
+    def __get__(self, obj: AppSettings, owner: Any) -> bool: ...
+    def __get__(self, obj: AppSettings | None, owner: Any) -> _Flag | bool:
+        if obj is None:
+            return self
+        return obj.qsettings.value(self.key, "false") in ("true", True)
+
+    def __set__(self, obj: AppSettings, value: bool) -> None:
+        obj.qsettings.setValue(self.key, "true" if value else "false")
+
+
+class AppSettings:
+    """Typed access to the settings file: region, slug, source, visitor id, window geometry."""
+
+    region = _Text("setup/region")
+    workspace_slug = _Text("setup/workspace_slug")
+    source_name = _Text("setup/source_name", "Chatlio")
+    # "keyring", "session" or "sandbox": where the key was put, never the key itself.
+    key_storage = _Text("setup/key_storage")
+    setup_complete = _Flag("setup/complete")
+    as_user_id = _Flag("test/as_user_id")
+
+    def __init__(self, path: str | None = None) -> None:
+        if path is None:
+            self.qsettings = QSettings(
+                QSettings.Format.IniFormat,
+                QSettings.Scope.UserScope,
+                "chatlio-segment-setup",
+                "settings",
+            )
+        else:
+            self.qsettings = QSettings(path, QSettings.Format.IniFormat)
+
+    @property
+    def path(self) -> str:
+        return self.qsettings.fileName()
+
+    @property
+    def visitor_id(self) -> str:
+        value = self.qsettings.value("test/visitor_id", "")
+        if not isinstance(value, str) or not value:
+            value = new_id("test-visitor")
+            self.qsettings.setValue("test/visitor_id", value)
+        return value
+
+    @visitor_id.setter
+    def visitor_id(self, value: str) -> None:
+        self.qsettings.setValue("test/visitor_id", value)
+
+    def geometry(self, name: str) -> QByteArray | None:
+        value = self.qsettings.value(f"window/{name}")
+        return value if isinstance(value, QByteArray) else None
+
+    def set_geometry(self, name: str, value: QByteArray) -> None:
+        self.qsettings.setValue(f"window/{name}", value)
+
+    def sync(self) -> None:
+        self.qsettings.sync()

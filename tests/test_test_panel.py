@@ -1,0 +1,192 @@
+"""The test-event buttons and the response view, driven as a user would, against the sandbox."""
+
+from __future__ import annotations
+
+import base64
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QPushButton, QSpinBox
+from pytestqt.qtbot import QtBot
+
+from app.chatlio import EVENTS
+from app.segment.client import RetryPolicy
+from app.segment.endpoint import parse_endpoint
+from app.ui import browser, response_view
+from app.ui.session import Session
+from app.ui.test_panel import TestPanel
+from tests.gui_helpers import make_session
+
+KEY = "PlantedPanelKey0123456789abcdef"
+
+
+@pytest.fixture
+def session(tmp_path: Path) -> Iterator[Session]:
+    made = make_session(tmp_path)
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def panel(qtbot: QtBot, session: Session) -> TestPanel:
+    widget = TestPanel(session)
+    qtbot.addWidget(widget)
+    widget.resize(900, 600)
+    widget.show()
+    return widget
+
+
+def button(panel: TestPanel, accessible_name: str) -> QPushButton:
+    found = [b for b in panel.findChildren(QPushButton) if b.accessibleName() == accessible_name]
+    assert len(found) == 1, accessible_name
+    return found[0]
+
+
+def click_and_wait(qtbot: QtBot, panel: TestPanel, name: str, timeout: int = 10_000) -> list:  # type: ignore[type-arg]
+    with qtbot.waitSignal(panel.finished, timeout=timeout) as blocker:
+        qtbot.mouseClick(button(panel, name), Qt.MouseButton.LeftButton)
+    assert blocker.args is not None
+    return list(blocker.args[0])
+
+
+@pytest.mark.parametrize("event", [e.name for e in EVENTS])
+def test_each_button_sends_exactly_that_event(
+    qtbot: QtBot, panel: TestPanel, session: Session, event: str
+) -> None:
+    results = click_and_wait(qtbot, panel, f"Send {event}")
+    assert [r.event for r in results] == [event]
+    [received] = session.sandbox().events()
+    assert received.payload["event"] == event
+    assert received.payload["anonymousId"] == session.settings.visitor_id
+    spec = next(e for e in EVENTS if e.name == event)
+    assert set(received.payload["properties"]) == set(spec.properties)
+    assert panel.view.results()[0].ok
+    assert "HTTP 200" in panel.view._list.item(0).text()
+    assert "sandbox" in panel.view._verdict.text()
+
+
+def test_whole_conversation_in_order(qtbot: QtBot, panel: TestPanel, session: Session) -> None:
+    results = click_and_wait(qtbot, panel, "Send a whole test conversation")
+    names = [e.payload["event"] for e in session.sandbox().events()]
+    assert names == [r.event for r in results]
+    assert names[0] == "Live Chat Conversation Started"
+    assert names[-1] == "Live Chat Conversation Ended"
+    assert len(names) == 6
+    assert panel.view._list.count() == 6
+    ids = {e.payload["properties"]["conversation_id"] for e in session.sandbox().events()}
+    assert len(ids) == 1
+
+
+def test_edited_properties_and_user_id_are_sent(
+    qtbot: QtBot, panel: TestPanel, session: Session
+) -> None:
+    duration = panel.findChild(QSpinBox)
+    assert duration is not None
+    duration.setValue(42)
+    panel._fields["agent_name"].setProperty("text", "Dana Example")
+    panel._id_kind.setCurrentIndex(1)
+    click_and_wait(qtbot, panel, "Send Live Chat Conversation Ended")
+    [received] = session.sandbox().events()
+    assert received.payload["properties"]["conversation_duration"] == 42
+    assert received.payload["properties"]["agent_name"] == "Dana Example"
+    assert "userId" in received.payload
+    assert "anonymousId" not in received.payload
+    assert session.settings.as_user_id
+
+
+def test_429_then_success_shows_the_retry(qtbot: QtBot, panel: TestPanel, session: Session) -> None:
+    session.sandbox().fail_next(429, retry_after="1")
+    [result] = click_and_wait(qtbot, panel, "Send Live Chat Message Sent")
+    assert result.ok
+    assert "2 tries" in panel.view._list.item(0).text()
+    timing = panel.view._timing.toPlainText()
+    assert "Try 1: HTTP 429" in timing
+    assert "Try 2 after waiting 1.0 s: HTTP 200" in timing
+
+
+def test_unreachable_host_shows_a_clear_error(
+    qtbot: QtBot, panel: TestPanel, session: Session
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    session.use_sandbox = False
+    session.set_key(KEY, "memory")
+    session.custom_endpoint = parse_endpoint(f"http://127.0.0.1:{port}")
+    session.retry = RetryPolicy(max_attempts=2, initial_backoff=0.01)
+    panel.refresh()
+    [result] = click_and_wait(qtbot, panel, "Send Live Chat Message Received")
+    assert not result.ok
+    assert "Could not connect" in panel.view._verdict.text()
+    assert "failed" in panel._status.text()
+    assert "Traceback" not in panel.view._response.toPlainText()
+
+
+def test_cancel_during_a_slow_send(qtbot: QtBot, panel: TestPanel, session: Session) -> None:
+    session.sandbox().set_delay(10)
+    qtbot.mouseClick(button(panel, "Send a whole test conversation"), Qt.MouseButton.LeftButton)
+    cancel = button(panel, "Cancel sending")
+    qtbot.waitUntil(cancel.isEnabled)
+    assert not button(panel, "Send a whole test conversation").isEnabled()
+    assert panel._progress.isVisible()
+    with qtbot.waitSignal(panel.finished, timeout=3000) as blocker:
+        qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
+    assert blocker.args is not None
+    results = blocker.args[0]
+    assert all(r.error_kind == "cancelled" for r in results)
+    assert "Cancelled" in panel._status.text()
+    assert button(panel, "Send a whole test conversation").isEnabled()
+    assert not panel._progress.isVisible()
+    session.sandbox().set_delay(0)
+
+
+def test_copy_as_curl_hides_the_key_unless_asked(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session = make_session(tmp_path, key=KEY)
+    widget = TestPanel(session)
+    qtbot.addWidget(widget)
+    click_and_wait(qtbot, widget, "Send Live Chat Message Sent")
+    copy = button(widget, "Copy the request as a cURL command")
+    qtbot.mouseClick(copy, Qt.MouseButton.LeftButton)
+    copied = QGuiApplication.clipboard().text()
+    assert copied.startswith("curl -X POST")
+    assert "<write key hidden>" in copied
+    assert KEY not in copied
+    token = base64.b64encode(f"{KEY}:".encode()).decode()
+    assert token not in copied
+
+    widget.view._with_key.setChecked(True)
+    monkeypatch.setattr(response_view.RevealKeyDialog, "ask", classmethod(lambda cls, p: False))
+    qtbot.mouseClick(copy, Qt.MouseButton.LeftButton)
+    assert token not in QGuiApplication.clipboard().text()
+    monkeypatch.setattr(response_view.RevealKeyDialog, "ask", classmethod(lambda cls, p: True))
+    qtbot.mouseClick(copy, Qt.MouseButton.LeftButton)
+    assert token in QGuiApplication.clipboard().text()
+    QGuiApplication.clipboard().clear()
+    session.close()
+
+
+def test_no_key_disables_sending(qtbot: QtBot, tmp_path: Path) -> None:
+    session = make_session(tmp_path, sandbox=False)
+    widget = TestPanel(session)
+    qtbot.addWidget(widget)
+    assert not button(widget, "Send a whole test conversation").isEnabled()
+    assert "No write key yet" in widget._target.text()
+
+
+def test_debugger_button_opens_the_source_debugger(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session = make_session(tmp_path, key=KEY, sandbox=False)
+    session.settings.workspace_slug = "acme"
+    opened: list[str] = []
+    monkeypatch.setattr(browser, "open_url", opened.append)
+    widget = TestPanel(session)
+    qtbot.addWidget(widget)
+    widget.view.debugger_requested.emit()
+    assert opened == ["https://app.segment.com/acme/sources/chatlio/debugger"]
