@@ -66,7 +66,8 @@ def test_each_button_sends_exactly_that_event(
     assert set(received.payload["properties"]) == set(spec.properties)
     assert panel.view.results()[0].ok
     assert "HTTP 200" in panel.view._list.item(0).text()
-    assert "sandbox" in panel.view._verdict.text()
+    assert "sandbox" in panel.view._verdict.toPlainText()
+    assert "received it" in panel.view._headline.text()
 
 
 def test_whole_conversation_in_order(qtbot: QtBot, panel: TestPanel, session: Session) -> None:
@@ -121,7 +122,7 @@ def test_unreachable_host_shows_a_clear_error(
     panel.refresh()
     [result] = click_and_wait(qtbot, panel, "Send Live Chat Message Received")
     assert not result.ok
-    assert "Could not connect" in panel.view._verdict.text()
+    assert "Could not connect" in panel.view._headline.text()
     assert "failed" in panel._status.text()
     assert "Traceback" not in panel.view._response.toPlainText()
 

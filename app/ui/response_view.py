@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTabWidget,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -86,11 +87,13 @@ class ResponseView(QWidget):
         self._list.setAccessibleName("Sent events")
         self._list.currentRowChanged.connect(self.on_list_current_row_changed)
 
-        self._verdict = QLabel()
-        self._verdict.setWordWrap(True)
-        self._verdict.setTextFormat(Qt.TextFormat.RichText)
-        self._verdict.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self._verdict.setAccessibleName("Verdict")
+        self._headline = QLabel()
+        self._headline.setWordWrap(True)
+        self._headline.setTextFormat(Qt.TextFormat.RichText)
+        self._headline.setAccessibleName("Verdict")
+        self._verdict = QTextBrowser()
+        self._verdict.setAccessibleName("What the answer means")
+        self._verdict.setOpenLinks(False)
 
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         self._request = self._text_area("Request as sent", mono)
@@ -98,6 +101,11 @@ class ResponseView(QWidget):
         self._timing = self._text_area("Timing and retries", mono)
         self._tabs = QTabWidget()
         self._tabs.setAccessibleName("Response details")
+        meaning = QWidget()
+        meaning_layout = QVBoxLayout(meaning)
+        meaning_layout.setContentsMargins(0, 0, 0, 0)
+        meaning_layout.addWidget(self._verdict, 1)
+        self._tabs.addTab(meaning, "What it &means")
         self._tabs.addTab(self._response, "&Answer")
         self._tabs.addTab(self._request, "Re&quest")
         self._tabs.addTab(self._timing, "&Timing")
@@ -105,6 +113,7 @@ class ResponseView(QWidget):
         self._debugger = QPushButton("Open the source's &Debugger")
         self._debugger.setAccessibleName("Open the source's Debugger in Segment")
         self._debugger.clicked.connect(self.debugger_requested)
+        meaning_layout.addWidget(self._debugger, 0, Qt.AlignmentFlag.AlignLeft)
         self._copy = QPushButton("Copy as c&URL")
         self._copy.setAccessibleName("Copy the request as a cURL command")
         self._copy.clicked.connect(self.on_copy_clicked)
@@ -122,8 +131,7 @@ class ResponseView(QWidget):
         details = QWidget()
         details_layout = QVBoxLayout(details)
         details_layout.setContentsMargins(0, 0, 0, 0)
-        details_layout.addWidget(self._verdict)
-        details_layout.addWidget(self._debugger, 0, Qt.AlignmentFlag.AlignLeft)
+        details_layout.addWidget(self._headline)
         details_layout.addWidget(self._tabs, 1)
         details_layout.addLayout(buttons)
         details_layout.addWidget(self._copied)
@@ -133,6 +141,8 @@ class ResponseView(QWidget):
         splitter.addWidget(details)
         splitter.setStretchFactor(1, 3)
         splitter.setChildrenCollapsible(False)
+        row = self._list.fontMetrics().height() + 4
+        splitter.setSizes([row * 6 + 8, row * 20])  # room for a whole conversation's six lines
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
@@ -153,7 +163,7 @@ class ResponseView(QWidget):
         self._results.clear()
         self._list.clear()
         self._show(None)
-        self._verdict.setText(
+        self._headline.setText(
             "Send a test event and Segment's answer appears here: the request exactly as sent "
             "(the write key hidden), the status, headers, body, time and any retries."
         )
@@ -210,27 +220,35 @@ class ResponseView(QWidget):
         self._debugger.setVisible(result is not None and result.ok and not self._local)
         self._copied.clear()
         if result is None:
-            for area in (self._request, self._response, self._timing):
+            for area in (self._request, self._response, self._timing, self._verdict):
                 area.clear()
             return
-        self._verdict.setText(self._verdict_html(result))
+        self._headline.setText(
+            f"<b>{OK_MARK if result.ok else FAIL_MARK} {escape(result.message)}</b>"
+        )
+        self._verdict.setHtml(self._verdict_html(result))
         self._request.setPlainText(self._request_text(result))
         self._response.setPlainText(self._response_text(result))
         self._timing.setPlainText(self._timing_text(result))
 
     def _verdict_html(self, result: SendResult) -> str:
-        headline = f"<b>{OK_MARK if result.ok else FAIL_MARK} {escape(result.message)}</b>"
+        """The long form of the headline: what the answer proves, and where to look next."""
         if not result.ok:
-            return headline
+            tries = f" over {len(result.attempts)} tries" if len(result.attempts) > 1 else ""
+            return (
+                f"<p>{escape(result.message)}</p><p>The <i>Answer</i> tab shows exactly what came "
+                f"back, <i>Request</i> what was sent{tries}, and <i>Timing</i> each try.</p>"
+            )
         if self._local:
             return (
-                f"{headline}<br>This went to the built-in sandbox on this computer, not to "
-                "Segment: it shows exactly what would be sent."
+                "<p>This went to the built-in sandbox on this computer, not to Segment: it shows "
+                "exactly what would be sent, and that the events are well formed.</p>"
             )
         visitor, conversation = (escape(t) for t in self._search_terms)
         return (
-            f"{headline}<br>{escape(WHAT_200_PROVES)}<br>In the Debugger, search for "
-            f"<b>{visitor}</b> or <b>{conversation}</b>."
+            f"<p>{escape(WHAT_200_PROVES)}</p><p>In the Debugger, search for <b>{visitor}</b> "
+            f"(the test visitor) or <b>{conversation}</b> (the test conversation). It can take "
+            "a minute to appear; the Debugger shows a sample, not every event.</p>"
         )
 
     @staticmethod

@@ -125,7 +125,7 @@ class TestPanel(QWidget):
         )
         self._conversation_button.clicked.connect(self.send_conversation)
         grid.addWidget(self._conversation_button, 2, 0, 1, 2)
-        self._cancel_button = QPushButton("Ca&ncel")
+        self._cancel_button = QPushButton("Cance&l")
         self._cancel_button.setAccessibleName("Cancel sending")
         self._cancel_button.setEnabled(False)
         self._cancel_button.clicked.connect(self.on_cancel_clicked)
@@ -187,9 +187,14 @@ class TestPanel(QWidget):
         elif session.write_key() is None:
             text = "<b>No write key yet.</b> Enter it in the write key step first."
         else:
+            where = (
+                f"<b>{session.custom_endpoint.host}</b>"
+                if session.custom_endpoint is not None
+                else "<b>Segment (US)</b>"
+            )
             text = (
-                f"Events go to <b>Segment (US)</b>, source <b>{session.source_name}</b>, with "
-                f"the write key kept in {session.key_location or 'memory'}."
+                f"Events go to {where}, source <b>{session.source_name}</b>, with the write key "
+                f"kept in {session.key_location or 'memory'}."
             )
         self._target.setText(text)
         self._set_busy(self.is_busy())
