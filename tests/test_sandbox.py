@@ -699,7 +699,7 @@ def test_log_lines_never_contain_the_write_key() -> None:
 
 
 @pytest.mark.parametrize(
-    ("key", "masked"), [(None, "(none)"), ("", "(none)"), ("short", "…"), (KEY, "ab…45")]
+    ("key", "masked"), [(None, "(none)"), ("", "(none)"), ("short", "••••"), (KEY, "ab…45")]
 )
 def test_mask_key(key: str | None, masked: str) -> None:
     assert mask_key(key) == masked

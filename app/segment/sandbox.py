@@ -27,6 +27,8 @@ from socketserver import TCPServer
 from types import FrameType, TracebackType
 from typing import Any, Final, Literal, Self, TextIO, cast
 
+from app.keystore import mask
+
 MAX_EVENT_BYTES: Final = 32 * 1024
 MAX_BATCH_BYTES: Final = 500 * 1024
 MAX_BATCH_EVENTS: Final = 2500
@@ -134,12 +136,7 @@ def _now_iso() -> str:
 
 def mask_key(key: str | None) -> str:
     """A write key as it may appear in a log: first and last two characters only."""
-    if not key:
-        return "(none)"
-    # Short keys would be mostly revealed by four characters, so show none.
-    if len(key) < 10:
-        return "…"
-    return f"{key[:2]}…{key[-2:]}"
+    return mask(key) if key else "(none)"
 
 
 def _basic_auth_user(header: str | None) -> str | None:
