@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QPushButton, QSpinBox
+from PySide6.QtWidgets import QPushButton, QSpinBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.chatlio import EVENTS
@@ -191,3 +191,28 @@ def test_debugger_button_opens_the_source_debugger(
     qtbot.addWidget(widget)
     widget.view.debugger_requested.emit()
     assert opened == ["https://app.segment.com/acme/sources/chatlio/debugger"]
+
+
+def test_every_control_has_an_accessible_name(qtbot: QtBot, tmp_path: Path) -> None:
+    from PySide6.QtWidgets import QAbstractButton, QAbstractItemView, QComboBox, QLineEdit
+
+    from app.ui.main_window import MainWindow
+
+    session = make_session(tmp_path)
+    window = MainWindow(session)
+    qtbot.addWidget(window)
+    window.show()
+    kinds = (QAbstractButton, QLineEdit, QComboBox, QSpinBox, QAbstractItemView)
+    controls = [
+        widget
+        for widget in window.findChildren(QWidget)
+        if isinstance(widget, kinds)
+        and widget.focusPolicy() & Qt.FocusPolicy.TabFocus
+        and widget.window() is window  # not the combo box popup's list
+        and not isinstance(widget.parent(), QSpinBox | QComboBox)  # parts of other controls
+        and type(widget).__name__ != "QTabBar"  # the tab texts name the tabs
+    ]
+    assert len(controls) > 15
+    unnamed = [type(w).__name__ + ":" + w.objectName() for w in controls if not w.accessibleName()]
+    assert unnamed == []
+    session.close()
