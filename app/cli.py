@@ -33,6 +33,12 @@ def build_parser() -> argparse.ArgumentParser:
         "With no command, opens the app.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check headless that everything the app needs is there (Qt, keyring, TLS, "
+        "a test event to a local sandbox), print one line per check, and exit",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     send = commands.add_parser(
@@ -113,20 +119,28 @@ def run(argv: Sequence[str], stdin: TextIO | None = None, out: TextIO | None = N
     stdin, out = stdin or sys.stdin, out or sys.stdout
     args = build_parser().parse_args(list(argv))
     try:
-        if args.command == "send":
-            return _send(args, stdin, out)
-        if args.command == "sandbox":
-            from app.segment.sandbox import serve
-
-            return serve(args.host, args.port, out)
-        if args.command == "key":
-            return _key(args, stdin, out)
+        return _dispatch(args, stdin, out)
     except UsageError as exc:
         print(f"{exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("Stopped.", file=sys.stderr)
         return 130
+
+
+def _dispatch(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
+    if args.self_test:
+        from app.selftest import run_self_test
+
+        return run_self_test(out)
+    if args.command == "send":
+        return _send(args, stdin, out)
+    if args.command == "sandbox":
+        from app.segment.sandbox import serve
+
+        return serve(args.host, args.port, out)
+    if args.command == "key":
+        return _key(args, stdin, out)
     build_parser().print_help(out)
     return EXIT_USAGE
 

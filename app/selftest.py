@@ -1,0 +1,310 @@
+"""--self-test: the app checks, headless, that everything it needs at run time is really there.
+
+Written for the frozen app, where a missing Qt plugin, keyring backend or CA bundle shows up only
+when a person clicks: each check prints one line, `ok   <name>: <detail>` or
+`FAIL <name>: <reason>`, and the exit status is non-zero when any check failed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pkgutil
+import ssl
+import sys
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from app import APP_NAME, __version__
+
+__all__ = ["CHECKS", "CheckFailed", "main", "run_self_test"]
+
+# Modules imported besides every module of the app itself: what runs only when a person acts.
+THIRD_PARTY_MODULES = (
+    "httpx",
+    "keyring",
+    "truststore",
+    "certifi",
+    "PySide6.QtCore",
+    "PySide6.QtGui",
+    "PySide6.QtWidgets",
+)
+# Never imported by the check: the entry point (it runs the app) and this module.
+_SKIPPED_MODULES = frozenset({"app.__main__", __name__})
+# Modules that must be among those found, so that an empty package walk cannot pass.
+_REQUIRED_APP_MODULES = ("app.cli", "app.keystore", "app.segment.client", "app.ui.app")
+SELF_TEST_KEY = "self-test-write-key"
+_KEYRING_TIMEOUT = 10.0
+_ROUND_TRIP_TIMEOUT = 5.0
+
+
+class CheckFailed(Exception):
+    """A check found something missing; the message says what, and what to do, in a sentence."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """One named check: returns a short detail when all is well, raises CheckFailed if not."""
+
+    name: str
+    run: Callable[[], str]
+
+
+def _app_modules() -> list[str]:
+    import app
+
+    names = [
+        info.name
+        for info in pkgutil.walk_packages(app.__path__, "app.", onerror=lambda _name: None)
+        if info.name not in _SKIPPED_MODULES
+    ]
+    return sorted(set(names) | set(_REQUIRED_APP_MODULES))
+
+
+def check_imports() -> str:
+    """Every module of the app, and the libraries it loads lazily, imports."""
+    modules = [*_app_modules(), *THIRD_PARTY_MODULES]
+    failed: list[str] = []
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        # Any exception (ImportError, a missing shared library, a bad hook) is a finding.
+        except Exception as exc:  # noqa: BLE001
+            failed.append(f"{name} ({type(exc).__name__}: {_first_line(exc)})")
+    if failed:
+        raise CheckFailed(
+            f"{len(failed)} of {len(modules)} modules do not import: {'; '.join(failed)}"
+        )
+    return f"{len(modules)} modules"
+
+
+def _plugin_dirs() -> list[str]:
+    from PySide6.QtCore import QCoreApplication, QLibraryInfo
+
+    dirs = [
+        *QCoreApplication.libraryPaths(),
+        QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath),
+    ]
+    return list(dict.fromkeys(dirs))
+
+
+def _platform_plugin_present(name: str) -> bool:
+    """Whether Qt's platform plugin `name` exists, checked before Qt would abort without it."""
+    candidates = (f"libq{name}.so", f"q{name}.dll", f"libq{name}.dylib")
+    return any(
+        (Path(directory) / "platforms" / candidate).exists()
+        for directory in _plugin_dirs()
+        for candidate in candidates
+    )
+
+
+def check_qt() -> str:
+    """A QApplication on the offscreen platform paints a widget, collates text (ICU) and draws
+    the SVG app icon."""
+    from PySide6.QtCore import QCollator, QLocale
+    from PySide6.QtGui import QIcon, QImageReader
+    from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
+
+    app = QApplication.instance()
+    if app is None:
+        if not _platform_plugin_present("offscreen"):
+            searched = ", ".join(f"{directory}/platforms" for directory in _plugin_dirs())
+            raise CheckFailed(f"Qt's offscreen platform plugin is missing (looked in {searched})")
+        # Headless on purpose, whatever the desktop: this checks the app, not the screen.
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        app = QApplication([sys.argv[0] if sys.argv else "chatlio-segment-setup"])
+    assert isinstance(app, QApplication)
+    platform = app.platformName()
+
+    widget = QWidget()
+    layout = QVBoxLayout(widget)
+    layout.addWidget(QLabel(f"{APP_NAME} {__version__}"))
+    widget.resize(240, 80)
+    pixmap = widget.grab()
+    widget.deleteLater()
+    if pixmap.isNull() or pixmap.width() < 1:
+        raise CheckFailed(f"Qt could not paint a widget on the {platform} platform")
+
+    # Sorting for people goes through ICU on Linux (its data library is trimmed in the build):
+    # without working collation data, "B" would sort before "a".
+    if QCollator(QLocale(QLocale.Language.German)).compare("a", "B") >= 0:
+        raise CheckFailed("Qt sorts text in code-point order: its collation (ICU) data is missing")
+
+    formats = {bytes(f.data()).decode() for f in QImageReader.supportedImageFormats()}
+    if "svg" not in formats:
+        raise CheckFailed(
+            "Qt cannot read SVG images (the imageformats/qsvg plugin is missing), "
+            "so the app's icon would not show"
+        )
+    icon_path = _app_icon_path()
+    if icon_path is None:
+        raise CheckFailed("the app icon resources/icons/app.svg was not found next to the app")
+    if QIcon(str(icon_path)).pixmap(32, 32).isNull():
+        raise CheckFailed(
+            f"Qt could not draw the app icon {icon_path} "
+            "(the iconengines/qsvgicon plugin is probably missing)"
+        )
+    return f"platform {platform}, painted a widget, sorted text, drew the SVG icon"
+
+
+def _app_icon_path() -> Path | None:
+    """Where app/ui/app.py looks for the icon: resources/ beside the app package."""
+    import app
+
+    resources = Path(app.__file__).resolve().parent.parent / "resources"
+    candidates = [resources / "icons" / "app.svg", resources / "app.svg"]
+    return next((path for path in candidates if path.exists()), None)
+
+
+def check_keyring() -> str:
+    """The system keyring the app would keep the write key in is there (nothing is stored)."""
+    from app.keystore import KeyStore, KeystoreUnavailable
+
+    try:
+        return KeyStore(timeout=_KEYRING_TIMEOUT).location()
+    except KeystoreUnavailable as exc:
+        raise CheckFailed(exc.message) from exc
+
+
+def _linux_store() -> tuple[str, int]:
+    """Where OpenSSL (and so truststore) finds the system's CA certificates, and how many."""
+    paths = ssl.get_default_verify_paths()
+    if paths.cafile:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.load_verify_locations(cafile=paths.cafile)
+        return paths.cafile, context.cert_store_stats()["x509_ca"]
+    if paths.capath:
+        # A hashed directory is read lazily by OpenSSL: count its certificates instead.
+        count = sum(1 for entry in Path(paths.capath).iterdir() if entry.suffix[1:].isdigit())
+        return paths.capath, count
+    return "nowhere", 0
+
+
+def check_tls() -> str:
+    """TLS verifies certificates against a CA store that has certificates in it."""
+    import certifi
+
+    from app.segment.client import make_ssl_context
+
+    context = make_ssl_context()
+    if context.verify_mode != ssl.CERT_REQUIRED or not context.check_hostname:
+        raise CheckFailed("the TLS context does not verify certificates and host names")
+
+    bundle = Path(certifi.where())
+    if not bundle.is_file():
+        raise CheckFailed(f"certifi's CA bundle, the fallback trust store, is missing: {bundle}")
+    fallback = ssl.create_default_context(cafile=str(bundle)).cert_store_stats()["x509_ca"]
+    if fallback == 0:
+        raise CheckFailed(f"certifi's CA bundle {bundle} holds no CA certificates")
+
+    if type(context).__module__.startswith("truststore"):
+        if sys.platform.startswith("linux"):
+            where, count = _linux_store()
+            if count == 0:
+                raise CheckFailed(
+                    f"the system trust store ({where}) has no CA certificates; "
+                    "install the ca-certificates package"
+                )
+            store = f"system trust store {where} ({count} CA certificates)"
+        else:
+            store = "macOS Keychain" if sys.platform == "darwin" else "Windows certificate store"
+        return f"{store} via truststore; certifi fallback has {fallback}"
+    count = context.cert_store_stats()["x509_ca"]
+    if count == 0:
+        raise CheckFailed("the TLS context has no CA certificates loaded")
+    return f"certifi CA bundle ({count} CA certificates)"
+
+
+def check_round_trip() -> str:
+    """One event goes through the real client to an in-process sandbox, and arrives."""
+    from app.chatlio import Conversation
+    from app.segment.client import RetryPolicy, SegmentClient
+    from app.segment.endpoint import parse_endpoint
+    from app.segment.payload import Visitor
+    from app.segment.sandbox import Sandbox
+
+    conversation = Conversation()
+    event = conversation.events()[0]
+    visitor = Visitor(conversation.visitor_id)
+    with Sandbox() as sandbox:
+        endpoint = parse_endpoint(sandbox.url)
+        retry = RetryPolicy(max_attempts=1)
+        with SegmentClient(
+            SELF_TEST_KEY, endpoint, retry=retry, timeout=_ROUND_TRIP_TIMEOUT
+        ) as client:
+            result = client.track(event, visitor)
+        if not result.ok:
+            raise CheckFailed(
+                f"sending one event to the local sandbox failed ({result.status}): {result.message}"
+            )
+        try:
+            received = sandbox.wait_for_events(1, timeout=_ROUND_TRIP_TIMEOUT)
+        except TimeoutError as exc:
+            raise CheckFailed("the local sandbox answered but recorded no event") from exc
+    ids = [each.payload.get("messageId") for each in received]
+    if result.message_id not in ids:
+        raise CheckFailed("the local sandbox recorded a different event from the one sent")
+    return f"'{event.name}' sent and received in {result.elapsed_ms:.0f} ms"
+
+
+CHECKS: list[Check] = [
+    Check("imports", check_imports),
+    Check("qt", check_qt),
+    Check("keyring", check_keyring),
+    Check("tls", check_tls),
+    Check("round-trip", check_round_trip),
+]
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def run_self_test(out: TextIO) -> int:
+    """Run every check, print one line each and a summary; 0 when all passed, else 1."""
+    started = time.monotonic()
+    frozen = " (frozen)" if getattr(sys, "frozen", False) else ""
+    print(f"{APP_NAME} {__version__}{frozen} self-test, Python {sys.version.split()[0]}", file=out)
+    failed: list[str] = []
+    for check in CHECKS:
+        try:
+            detail = check.run()
+        except CheckFailed as exc:
+            failed.append(check.name)
+            print(f"FAIL {check.name}: {exc}", file=out)
+        # A crash inside a check is a failure of that check, reported with where it happened.
+        except Exception as exc:  # noqa: BLE001
+            failed.append(check.name)
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            print(
+                f"FAIL {check.name}: unexpected {type(exc).__name__}: {_first_line(exc)} "
+                f"(at {Path(where.filename).name}:{where.lineno})",
+                file=out,
+            )
+        else:
+            print(f"ok   {check.name}: {detail}", file=out)
+        out.flush()
+    seconds = time.monotonic() - started
+    if failed:
+        print(
+            f"Self-test FAILED: {len(failed)} of {len(CHECKS)} checks ({', '.join(failed)}) "
+            f"in {seconds:.1f} s.",
+            file=out,
+        )
+        return 1
+    print(f"Self-test passed: {len(CHECKS)} checks in {seconds:.1f} s.", file=out)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`chatlio-segment-setup --self-test`; takes no further arguments."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args:
+        print(f"--self-test takes no arguments (got {' '.join(args)})", file=sys.stderr)
+        return 2
+    return run_self_test(sys.stdout)

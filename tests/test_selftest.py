@@ -1,0 +1,206 @@
+"""--self-test: every check passes on a working install, and names what is missing when not."""
+
+from __future__ import annotations
+
+import io
+import ssl
+import sys
+from pathlib import Path
+from typing import TextIO
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from app import selftest
+from app.segment.sandbox import Sandbox
+from tests.secret_service import DBusSession, SecretServiceSession
+
+CHECK_NAMES = ["imports", "qt", "keyring", "tls", "round-trip"]
+
+
+def run_checks() -> tuple[int, list[str]]:
+    out = io.StringIO()
+    code = selftest.run_self_test(out)
+    return code, out.getvalue().splitlines()
+
+
+def only(monkeypatch: pytest.MonkeyPatch, *names: str) -> None:
+    """Run just the named checks (the others may need what a test does not set up)."""
+    monkeypatch.setattr(selftest, "CHECKS", [c for c in selftest.CHECKS if c.name in names])
+
+
+@pytest.fixture
+def failing_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every Sandbox answers its first API request with 503."""
+    original = Sandbox.start
+
+    def start(self: Sandbox) -> Sandbox:
+        started = original(self)
+        started.fail_next(503)
+        return started
+
+    monkeypatch.setattr(Sandbox, "start", start)
+
+
+@pytest.mark.keyring
+def test_everything_in_place_passes(qtbot: QtBot, secret_service: SecretServiceSession) -> None:
+    code, lines = run_checks()
+
+    assert code == 0, "\n".join(lines)
+    assert lines[0].startswith("Chatlio Segment Setup ")
+    assert [line[:5] for line in lines[1:-1]] == ["ok   "] * len(CHECK_NAMES)
+    assert [line[5:].split(":")[0] for line in lines[1:-1]] == CHECK_NAMES
+    assert "GNOME Keyring" in lines[3]
+    assert lines[-1].startswith("Self-test passed: 5 checks in ")
+
+
+@pytest.mark.keyring
+def test_no_keyring_fails_with_the_reason_and_a_fix(
+    qtbot: QtBot, dbus_without_secret_service: DBusSession
+) -> None:
+    code, lines = run_checks()
+
+    assert code == 1
+    keyring_line = next(line for line in lines if "keyring" in line.split(":")[0])
+    assert keyring_line.startswith("FAIL keyring: No system keyring was found")
+    assert "GNOME Keyring or KWallet" in keyring_line
+    assert lines[-1].startswith("Self-test FAILED: 1 of 5 checks (keyring) in ")
+    assert sum(line.startswith("ok   ") for line in lines) == 4
+
+
+def test_a_module_that_does_not_import_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    only(monkeypatch, "imports")
+    monkeypatch.setattr(
+        selftest, "THIRD_PARTY_MODULES", (*selftest.THIRD_PARTY_MODULES, "no_such_module_xyz")
+    )
+
+    code, lines = run_checks()
+
+    assert code == 1
+    assert lines[1].startswith("FAIL imports: 1 of ")
+    assert (
+        "no_such_module_xyz (ModuleNotFoundError: No module named 'no_such_module_xyz')"
+        in (lines[1])
+    )
+
+
+def test_imports_cover_every_app_module() -> None:
+    modules = selftest._app_modules()
+
+    assert {"app.cli", "app.keystore", "app.segment.sandbox", "app.ui.app", "app.ui.wizard"} <= set(
+        modules
+    )
+    assert "app.__main__" not in modules
+    assert "app.selftest" not in modules
+
+
+def test_qt_check_uses_the_running_application(qtbot: QtBot) -> None:
+    detail = selftest.check_qt()
+
+    assert detail.startswith("platform ")
+    assert "drew the SVG icon" in detail
+
+
+def test_missing_app_icon_fails_the_qt_check(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(selftest, "_app_icon_path", lambda: None)
+
+    with pytest.raises(selftest.CheckFailed, match=r"app icon resources/icons/app\.svg"):
+        selftest.check_qt()
+
+
+def test_tls_reports_its_trust_store() -> None:
+    detail = selftest.check_tls()
+
+    assert "CA certificates" in detail
+    assert "truststore" in detail or "certifi" in detail
+
+
+def test_missing_ca_bundle_fails_tls(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import certifi
+
+    monkeypatch.setattr(certifi, "where", lambda: str(tmp_path / "cacert.pem"))
+    only(monkeypatch, "tls")
+
+    code, lines = run_checks()
+
+    missing = tmp_path / "cacert.pem"
+    assert code == 1
+    assert (
+        lines[1]
+        == f"FAIL tls: certifi's CA bundle, the fallback trust store, is missing: {missing}"
+    )
+
+
+def test_empty_system_store_fails_tls(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.segment.client import make_ssl_context
+
+    if not type(make_ssl_context()).__module__.startswith("truststore"):
+        pytest.skip("this machine has no system trust store, so certifi is used")
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(selftest, "_linux_store", lambda: ("/etc/ssl/empty.pem", 0))
+
+    with pytest.raises(selftest.CheckFailed, match="has no CA certificates; install the ca-cert"):
+        selftest.check_tls()
+
+
+def test_tls_without_verification_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    import app.segment.client
+
+    monkeypatch.setattr(app.segment.client, "make_ssl_context", ssl._create_unverified_context)
+
+    with pytest.raises(selftest.CheckFailed, match="does not verify certificates"):
+        selftest.check_tls()
+
+
+def test_round_trip_sends_one_event() -> None:
+    detail = selftest.check_round_trip()
+
+    assert detail.startswith("'Live Chat Conversation Started' sent and received in ")
+
+
+@pytest.mark.usefixtures("failing_sandbox")
+def test_round_trip_failure_says_what_the_sandbox_answered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    only(monkeypatch, "round-trip")
+
+    code, lines = run_checks()
+
+    assert code == 1
+    assert lines[1].startswith(
+        "FAIL round-trip: sending one event to the local sandbox failed (503)"
+    )
+
+
+def test_a_crashing_check_is_a_failure_with_its_location(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken() -> str:
+        return str(1 / 0)
+
+    monkeypatch.setattr(selftest, "CHECKS", [selftest.Check("broken", broken)])
+
+    code, lines = run_checks()
+
+    assert code == 1
+    assert lines[1].startswith("FAIL broken: unexpected ZeroDivisionError: division by zero (at ")
+    assert "test_selftest.py:" in lines[1]
+    assert lines[-1].startswith("Self-test FAILED: 1 of 1 checks (broken)")
+
+
+def test_main_takes_no_arguments(capsys: pytest.CaptureFixture[str]) -> None:
+    assert selftest.main(["--verbose"]) == 2
+    assert "--self-test takes no arguments" in capsys.readouterr().err
+
+
+def test_the_command_line_runs_the_self_test(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app import cli
+
+    calls: list[object] = []
+
+    def fake(out: TextIO) -> int:
+        calls.append(out)
+        return 0
+
+    monkeypatch.setattr(selftest, "run_self_test", fake)
+
+    assert cli.run(["--self-test"], out=io.StringIO()) == 0
+    assert len(calls) == 1
