@@ -216,3 +216,44 @@ def test_every_control_has_an_accessible_name(qtbot: QtBot, tmp_path: Path) -> N
     unnamed = [type(w).__name__ + ":" + w.objectName() for w in controls if not w.accessibleName()]
     assert unnamed == []
     session.close()
+
+
+@pytest.fixture
+def hanging_address() -> Iterator[str]:
+    """An address whose connect() hangs: a listener with a full accept queue drops new SYNs."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(0)
+    fillers = []
+    for _ in range(3):
+        filler = socket.socket()
+        filler.setblocking(False)
+        filler.connect_ex(server.getsockname())
+        fillers.append(filler)
+    yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    for sock in [*fillers, server]:
+        sock.close()
+
+
+def test_cancel_while_connecting_frees_the_panel_at_once(
+    qtbot: QtBot, panel: TestPanel, session: Session, hanging_address: str
+) -> None:
+    session.use_sandbox = False
+    session.set_key(KEY, "memory")
+    session.custom_endpoint = parse_endpoint(hanging_address)
+    panel.refresh()
+    qtbot.mouseClick(button(panel, "Send a whole test conversation"), Qt.MouseButton.LeftButton)
+    cancel = button(panel, "Cancel sending")
+    qtbot.waitUntil(cancel.isEnabled)
+    qtbot.wait(300)  # well inside the connect
+    assert panel.is_busy()
+    with qtbot.waitSignal(panel.finished, timeout=2000):
+        qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
+    assert not panel.is_busy()
+    assert "Cancelled" in panel._status.text()
+    # The panel works again at once; the abandoned send's late answer changes nothing.
+    session.use_sandbox = True
+    panel.refresh()
+    results = click_and_wait(qtbot, panel, "Send Live Chat Message Sent")
+    assert [r.ok for r in results] == [True]
+    assert [r.event for r in panel.view.results()] == ["Live Chat Message Sent"]

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import email.utils
 import functools
 import json
 import logging
 import random
+import socket
 import ssl
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC
@@ -45,9 +48,29 @@ class CancelToken:
 
     def __init__(self) -> None:
         self._event = threading.Event()
+        self._lock = threading.Lock()
+        self._callbacks: list[Callable[[], None]] = []
 
     def cancel(self) -> None:
-        self._event.set()
+        with self._lock:
+            self._event.set()
+            callbacks = list(self._callbacks)
+        for callback in callbacks:
+            callback()
+
+    def on_cancel(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call `callback` (on the cancelling thread) when cancelled; returns an unregister."""
+        with self._lock:
+            if not self._event.is_set():
+                self._callbacks.append(callback)
+                return lambda: self._forget(callback)
+        callback()
+        return lambda: None
+
+    def _forget(self, callback: Callable[[], None]) -> None:
+        with self._lock:
+            if callback in self._callbacks:
+                self._callbacks.remove(callback)
 
     @property
     def cancelled(self) -> bool:
@@ -156,6 +179,8 @@ class SegmentClient:
     ) -> None:
         import httpx
 
+        # The sockets this client opened, so that Cancel can cut a request short (see _trace).
+        self._sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
         self._auth = _basic_auth(write_key)
         self.endpoint = endpoint
         self._proxy = proxy_for(endpoint.base_url)
@@ -286,7 +311,9 @@ class SegmentClient:
         headers = {"Content-Type": "application/json", "Authorization": self._auth}
         if number > 1:
             headers["X-Retry-Count"] = str(number - 1)
-        request = self._http.build_request("POST", url, content=body.encode(), headers=headers)
+        request = self._http.build_request(
+            "POST", url, content=body.encode(), headers=headers, extensions={"trace": self._trace}
+        )
         sent = _redacted(request, body)
         started = time.monotonic()
         response, kind, text = None, None, None
@@ -320,28 +347,40 @@ class SegmentClient:
             return min(retry_after, self.retry.retry_after_cap)
         return self.retry.backoff(number)
 
+    def _trace(self, event: str, info: dict[str, Any]) -> None:
+        """httpx's trace hook: remember each socket this client connects (TLS-wrapped too)."""
+        if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+            stream = info.get("return_value")
+            sock = stream.get_extra_info("socket") if stream is not None else None
+            if isinstance(sock, socket.socket):
+                self._sockets.add(sock)
+
+    def _interrupt(self) -> None:
+        """Cut this client's connections: a request blocked on one fails at once."""
+        for sock in list(self._sockets):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
     def _run_cancellable(self, call: Callable[[], T], cancel: CancelToken | None) -> T:
-        """Run a blocking call; if cancelled first, abandon it (it ends at its own timeout)."""
+        """Run a blocking call on this thread; cancelling shuts its socket down, ending it.
+
+        (A connection still being set up is not interrupted: it ends at the connect timeout.)
+        """
+        import httpx
+
         if cancel is None:
             return call()
-        outcome: list[Any] = []
-        done = threading.Event()
-
-        def run() -> None:
-            try:
-                outcome.append((True, call()))
-            except BaseException as exc:  # noqa: BLE001 - handed back to the caller's thread
-                outcome.append((False, exc))
-            done.set()
-
-        threading.Thread(target=run, name="segment-request", daemon=True).start()
-        while not done.wait(0.05):
+        if cancel.cancelled:
+            raise Cancelled
+        unregister = cancel.on_cancel(self._interrupt)
+        try:
+            return call()
+        except httpx.HTTPError:
             if cancel.cancelled:
-                raise Cancelled
-        ok, value = outcome[0]
-        if ok:
-            return value  # type: ignore[no-any-return]
-        raise value
+                raise Cancelled from None
+            raise
+        finally:
+            unregister()
 
     # --- results ----------------------------------------------------------------------------
 

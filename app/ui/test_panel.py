@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -30,6 +30,9 @@ from app.segment.result import ErrorKind
 from app.ui import browser
 from app.ui.response_view import ResponseView
 from app.ui.worker import run_in_background
+
+# After Cancel, how long to wait for the worker before the panel stops waiting for it.
+ABANDON_AFTER_MS = 500
 
 if TYPE_CHECKING:
     from app.segment.client import CancelToken
@@ -279,14 +282,24 @@ class TestPanel(QWidget):
                 return client.send_each(events, visitor, cancel, on_result=report)
 
         def progress(result: SendResult) -> None:
+            if cancel is not self._cancel:
+                return  # a send the user cancelled and the panel already gave up on
             self.view.add_result(result)
             done = len(self.view.results())
             if done < total and not cancel.cancelled:
                 self._status.setText(f"Sending {done + 1} of {total}…")
 
-        run_in_background(work, self._on_sent, self._on_send_failed, progress, name="send")
+        run_in_background(
+            work,
+            lambda results: self._on_sent(cancel, results),
+            lambda error: self._on_send_failed(cancel, error),
+            progress,
+            name="send",
+        )
 
-    def _on_sent(self, results: list[SendResult]) -> None:
+    def _on_sent(self, cancel: CancelToken, results: list[SendResult]) -> None:
+        if cancel is not self._cancel:
+            return
         self._done()
         received = sum(r.ok for r in results)
         if results and results[-1].error_kind is ErrorKind.CANCELLED:
@@ -301,7 +314,9 @@ class TestPanel(QWidget):
             )
         self.finished.emit(results)
 
-    def _on_send_failed(self, error: BaseException) -> None:
+    def _on_send_failed(self, cancel: CancelToken, error: BaseException) -> None:
+        if cancel is not self._cancel:
+            return
         self._done()
         self._status.setText(
             "Something unexpected stopped the send "
@@ -317,10 +332,24 @@ class TestPanel(QWidget):
 
     @Slot()
     def on_cancel_clicked(self) -> None:
-        if self._cancel is not None:
-            self._cancel.cancel()
+        cancel = self._cancel
+        if cancel is not None:
+            cancel.cancel()
             self._status.setText("Cancelling…")
             self._cancel_button.setEnabled(False)
+            QTimer.singleShot(ABANDON_AFTER_MS, lambda: self._abandon(cancel))
+
+    def _abandon(self, cancel: CancelToken) -> None:
+        """Cancel still pending: a connection is being set up. Stop waiting for it here."""
+        if cancel is not self._cancel:
+            return
+        results = self.view.results()
+        self._done()
+        self._status.setText(
+            f"Cancelled. {sum(r.ok for r in results)} of {len(results)} got a 2xx answer; a "
+            "connection that was still being set up is left to time out on its own."
+        )
+        self.finished.emit(results)
 
     @Slot()
     def on_new_visitor_clicked(self) -> None:
