@@ -29,7 +29,7 @@ from app.keystore import SERVICE_NAME, SESSION_LOCATION, KeyStore, WriteKeyStore
 from app.segment import links, warehouse
 from app.ui import browser
 from app.ui.browser import UrlNotOpened
-from app.ui.pages import Kind, Notice
+from app.ui.page_kit import Kind, Notice
 from app.ui.session import SANDBOX_KEY, Session
 from app.ui.settings import AppSettings
 from app.ui.wizard import PageId, SetupWizard
@@ -150,9 +150,10 @@ def all_label_text(wizard: SetupWizard) -> str:
 # --- 1. welcome and region ------------------------------------------------------------------
 
 
-def test_window_title_pages_and_start(wizard: SetupWizard) -> None:
+def test_window_title_pages_and_start(qtbot: QtBot, wizard: SetupWizard) -> None:
     assert wizard.windowTitle() == "Chatlio Segment Setup"
-    assert sorted(wizard.pageIds()) == [int(page) for page in PageId]
+    # The first page paints first; the others are built right after it.
+    qtbot.waitUntil(lambda: sorted(wizard.pageIds()) == [int(page) for page in PageId])
     assert wizard.currentId() == PageId.WELCOME
     assert not can_go_next(wizard), "a region must be chosen first"
 

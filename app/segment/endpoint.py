@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
@@ -52,6 +51,8 @@ EU = Endpoint(EU_HOST, "eu")
 def is_loopback(hostname: str) -> bool:
     if hostname == "localhost":
         return True
+    import ipaddress  # only when an address is checked, not at start-up
+
     try:
         return ipaddress.ip_address(hostname).is_loopback
     except ValueError:

@@ -6,6 +6,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QTimer, Slot
 from PySide6.QtGui import QIcon
@@ -13,11 +14,12 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from app import APP_ID, APP_NAME, __version__
 from app.ui import crash
-from app.ui.main_window import MainWindow
 from app.ui.session import Session
 from app.ui.settings import AppSettings
-from app.ui.test_panel import TestPanel
 from app.ui.wizard import SetupWizard
+
+if TYPE_CHECKING:
+    from app.ui.main_window import MainWindow
 
 
 class AppController(QObject):
@@ -44,6 +46,8 @@ class AppController(QObject):
         self.wizard.raise_()
 
     def _make_panel(self, parent: QWidget) -> QWidget:
+        from app.ui.test_panel import TestPanel  # not on the first page's start-up path
+
         return TestPanel(self.session, parent)
 
     @Slot()
@@ -56,6 +60,8 @@ class AppController(QObject):
 
     def show_main(self) -> None:
         if self.window is None:
+            from app.ui.main_window import MainWindow
+
             self.window = MainWindow(self.session)
             self.window.setup_requested.connect(self.show_wizard)
         self.window.show()
@@ -92,11 +98,10 @@ class FirstPaintProbe(QObject):
 
 
 def icon() -> QIcon:
-    from pathlib import Path
-
-    resources = Path(__file__).resolve().parent.parent.parent / "resources"
-    candidates = [resources / "icons" / "app.svg", resources / "app.svg"]
-    return next((QIcon(str(p)) for p in candidates if p.exists()), QIcon())
+    """The app's icon from resources/ (beside the package, also in the frozen build)."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    path = os.path.join(root, "resources", "icons", "app.svg")
+    return QIcon(path) if os.path.exists(path) else QIcon()
 
 
 def run_gui(argv: Sequence[str] | None = None) -> int:
@@ -107,11 +112,13 @@ def run_gui(argv: Sequence[str] | None = None) -> int:
     app.setOrganizationName("chatlio-segment-setup")
     app.setApplicationVersion(__version__)
     app.setDesktopFileName(APP_ID)
-    app.setWindowIcon(icon())
     session = Session(AppSettings())
     crash.install(lambda: [k for k in (session.write_key(),) if k])
     controller = AppController(session)
     controller.start()
+    # After the first paint: the icon is not in the window's first frame, and loading the SVG
+    # plugin costs start-up time.
+    QTimer.singleShot(0, lambda: app.setWindowIcon(icon()))
     screenshot, quit_after = (
         os.environ.get(SCREENSHOT_ENV),
         bool(os.environ.get(EXIT_AFTER_PAINT_ENV)),

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import logging
 import sys
-import traceback
 from collections.abc import Callable
 from types import TracebackType
 
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
 
 log = logging.getLogger(__name__)
 HIDDEN = "<write key hidden>"
@@ -17,6 +15,8 @@ HIDDEN = "<write key hidden>"
 
 def scrub(text: str, secrets: list[str]) -> str:
     """Remove every secret, and its Basic-auth and base64 forms, from `text`."""
+    import base64
+
     for secret in filter(None, secrets):
         forms = [secret, base64.b64encode(f"{secret}:".encode()).decode()]
         forms.append(base64.b64encode(secret.encode()).decode())
@@ -30,6 +30,8 @@ class CrashDialog:
 
     @classmethod
     def ask(cls, details: str) -> None:
+        from PySide6.QtWidgets import QMessageBox  # only when something went wrong
+
         box = QMessageBox(QApplication.activeWindow())
         box.setIcon(QMessageBox.Icon.Critical)
         box.setWindowTitle("Something went wrong")
@@ -45,6 +47,8 @@ def install(secrets: Callable[[], list[str]]) -> None:
     """Replace sys.excepthook so an error in a slot is shown instead of killing the app."""
 
     def hook(kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:
+        import traceback
+
         details = scrub("".join(traceback.format_exception(kind, error, tb)), secrets())
         log.error("Unhandled error:\n%s", details)
         if QApplication.instance() is not None:

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import enum
 import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import shiboken6
-from PySide6.QtCore import QByteArray, QMimeData, QSize, Qt, QTimer, Slot
+from PySide6.QtCore import QByteArray, QMimeData, Qt, QTimer, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QButtonGroup,
     QCheckBox,
     QFormLayout,
     QFrame,
@@ -26,15 +24,11 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
-    QRadioButton,
-    QScrollArea,
-    QStyle,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
     QWizard,
-    QWizardPage,
 )
 
 from app.keystore import (
@@ -48,104 +42,36 @@ from app.keystore import (
 )
 from app.segment import links, warehouse
 from app.ui.browser import LinkButton
+from app.ui.page_kit import (
+    REGION_NAMES,
+    Kind,
+    Notice,
+    Page,
+    text_label,
+)
 from app.ui.session import Session
 from app.ui.worker import run_in_background
 
 log = logging.getLogger(__name__)
 
-REGION_US = "us"
-REGION_EU = "eu"
-REGION_NAMES = {REGION_US: "United States (US)", REGION_EU: "European Union (EU)"}
 SANDBOX_LOCATION = "built-in sandbox (no key)"
 CLIPBOARD_CLEAR_MS = 60_000
 
 
-class PageId(enum.IntEnum):
-    """The wizard's pages, in order; EU_WORKSPACE is a dead end reached only from WELCOME."""
-
-    WELCOME = 0
-    SOURCE = 1
-    WRITE_KEY = 2
-    TEST = 3
-    CHATLIO = 4
-    DESTINATIONS = 5
-    FINISH = 6
-    EU_WORKSPACE = 7
-
-
-# --- small widgets --------------------------------------------------------------------------
-
-
-class Kind(enum.Enum):
-    """What a Notice says: its icon and the word a screen reader puts before it."""
-
-    INFO = ("Note", QStyle.StandardPixmap.SP_MessageBoxInformation)
-    OK = ("Done", QStyle.StandardPixmap.SP_DialogApplyButton)
-    WARNING = ("Warning", QStyle.StandardPixmap.SP_MessageBoxWarning)
-    ERROR = ("Problem", QStyle.StandardPixmap.SP_MessageBoxCritical)
-
-
-class Notice(QWidget):
-    """A wrapped line of text behind an icon; the icon, not a colour, says what kind it is."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._kind: Kind | None = None
-        self._icon = QLabel(self)
-        self._label = _text("")
-        self._label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        self._label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self._icon, 0, Qt.AlignmentFlag.AlignTop)
-        layout.addWidget(self._label, 1)
-        self.hide()
-
-    def show_message(self, kind: Kind, text: str) -> None:
-        word, pixmap = kind.value
-        extent = self.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize)
-        icon = self.style().standardIcon(pixmap)
-        self._icon.setPixmap(icon.pixmap(QSize(extent, extent), self.devicePixelRatioF()))
-        self._icon.setFixedWidth(extent + 4)
-        self._label.setText(text)
-        self._label.setAccessibleName(f"{word}: {text}")
-        self._kind = kind
-        self.show()
-
-    def clear(self) -> None:
-        self._kind = None
-        self._label.clear()
-        self.hide()
-
-    @property
-    def kind(self) -> Kind | None:
-        return self._kind
-
-    def text(self) -> str:
-        return self._label.text()
-
-
-def _text(text: str, *, rich: bool = False) -> QLabel:
-    label = QLabel(text)
-    label.setWordWrap(True)
-    label.setTextFormat(Qt.TextFormat.RichText if rich else Qt.TextFormat.PlainText)
-    return label
-
-
-def _button(text: str, accessible_name: str, name: str) -> QPushButton:
+def make_button(text: str, accessible_name: str, name: str) -> QPushButton:
     button = QPushButton(text)
     button.setAccessibleName(accessible_name)
     button.setObjectName(name)
     return button
 
 
-def _grid() -> QGridLayout:
+def make_grid() -> QGridLayout:
     grid = QGridLayout()
     grid.setColumnStretch(1, 1)
     return grid
 
 
-def _add_field(
+def add_field(
     grid: QGridLayout,
     row: int,
     text: str,
@@ -167,7 +93,7 @@ def _add_field(
         grid.addWidget(widget, row + offset, 1)
 
 
-def _row(*widgets: QWidget) -> QHBoxLayout:
+def make_row(*widgets: QWidget) -> QHBoxLayout:
     row = QHBoxLayout()
     for widget in widgets:
         row.addWidget(widget)
@@ -175,133 +101,12 @@ def _row(*widgets: QWidget) -> QHBoxLayout:
     return row
 
 
-def _alive(obj: QWidget) -> bool:
+def alive(obj: QWidget) -> bool:
     """False once Qt deleted the widget (a background task may outlive its page)."""
     return shiboken6.isValid(obj)
 
 
-class _Page(QWizardPage):
-    """A wizard page whose content scrolls, so that nothing clips in a small window."""
-
-    def __init__(self, session: Session, title: str, subtitle: str = "") -> None:
-        super().__init__()
-        self._session = session
-        self.setTitle(title)
-        if subtitle:
-            self.setSubTitle(subtitle)
-        content = QWidget()
-        self.body = QVBoxLayout(content)
-        self.body.setContentsMargins(0, 0, 0, 0)
-        self._scroll = QScrollArea()
-        self._scroll.setWidgetResizable(True)
-        self._scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        # Focus moves through the controls; the area itself is no stop for Tab.
-        self._scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self._scroll.setWidget(content)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(self._scroll)
-
-    def _slug(self) -> str | None:
-        return self._session.settings.workspace_slug or None
-
-    def _source_url(self, page: links.SourcePage) -> str:
-        name = self._session.source_name
-        return links.source_page(self._slug(), links.source_slug(name), page)
-
-
-# --- 1. welcome and region ------------------------------------------------------------------
-
-
-class WelcomePage(_Page):
-    """What will happen, what the user needs, and the workspace's region (US only works)."""
-
-    def __init__(self, session: Session) -> None:
-        super().__init__(
-            session,
-            "Connect Chatlio to Segment",
-            "Set up Chatlio's connection to Segment, one step at a time.",
-        )
-        intro = _text(
-            "This assistant follows Segment's setup for Chatlio: create a Chatlio source in "
-            "Segment, keep its write key in your keyring, send test events, paste the key into "
-            "Chatlio, and connect destinations. It opens each Segment and Chatlio page for you "
-            "and checks what a program can check."
-        )
-        needs = _text(
-            "You need:<ul style='margin-top:0'>"
-            "<li>a Segment workspace where you can add sources;</li>"
-            "<li>access to the settings in Chatlio's dashboard.</li></ul>",
-            rich=True,
-        )
-        group = QGroupBox("Where does your Segment workspace process its data?")
-        self._us = QRadioButton("&United States (US)")
-        self._us.setAccessibleName("Region: United States")
-        self._eu = QRadioButton("&European Union (EU)")
-        self._eu.setAccessibleName("Region: European Union")
-        self._unknown = QRadioButton("I &don't know")
-        self._unknown.setAccessibleName("Region: I don't know")
-        self._regions = QButtonGroup(self)
-        box = QVBoxLayout(group)
-        for button, name in ((self._us, "region_us"), (self._eu, "region_eu")):
-            button.setObjectName(name)
-        self._unknown.setObjectName("region_unknown")
-        for button in (self._us, self._eu, self._unknown):
-            self._regions.addButton(button)
-            box.addWidget(button)
-        self._hint = Notice()
-        box.addWidget(self._hint)
-        note = _text("Chatlio's source exists only in US workspaces.")
-        box.addWidget(note)
-        self._regions.buttonToggled.connect(self.on_regions_button_toggled)
-
-        self.body.addWidget(intro)
-        self.body.addWidget(needs)
-        self.body.addWidget(group)
-        self.body.addStretch(1)
-
-    def region(self) -> str | None:
-        """The chosen region, "us" or "eu"; None until the user chooses one of them."""
-        if self._us.isChecked():
-            return REGION_US
-        if self._eu.isChecked():
-            return REGION_EU
-        return None
-
-    def initializePage(self) -> None:
-        region = self._session.settings.region
-        button = {REGION_US: self._us, REGION_EU: self._eu}.get(region)
-        if button is not None:
-            button.setChecked(True)
-
-    def isComplete(self) -> bool:
-        return self.region() is not None
-
-    def nextId(self) -> int:
-        return PageId.EU_WORKSPACE if self.region() == REGION_EU else PageId.SOURCE
-
-    def validatePage(self) -> bool:
-        region = self.region()
-        if region is None:
-            return False
-        self._session.settings.region = region
-        return True
-
-    @Slot(QRadioButton, bool)
-    def on_regions_button_toggled(self, _button: QRadioButton, _checked: bool) -> None:
-        if self._unknown.isChecked():
-            self._hint.show_message(
-                Kind.INFO,
-                "Look in Segment's workspace settings (usually Settings → Workspace settings → "
-                "Regional settings), then choose the region here. Next stays off until you do.",
-            )
-        else:
-            self._hint.clear()
-        self.completeChanged.emit()
-
-
-class EuWorkspacePage(_Page):
+class EuWorkspacePage(Page):
     """The end of the road for an EU workspace: why, and what to do instead."""
 
     def __init__(self, session: Session) -> None:
@@ -312,13 +117,13 @@ class EuWorkspacePage(_Page):
             "only in US workspaces.",
         )
         self.setButtonText(QWizard.WizardButton.FinishButton, "&Close")
-        why = _text(
+        why = text_label(
             "<b>Why it stops here.</b> Segment lists Chatlio as a source only in workspaces "
             "whose data-processing region is the United States. An EU workspace cannot add a "
             "Chatlio source, and events sent to Segment's EU host never reach one.",
             rich=True,
         )
-        what = _text(
+        what = text_label(
             "<b>What you can do instead</b><ul style='margin-top:0'>"
             "<li>Use a Segment workspace in the US region: create one, or ask your Segment "
             "administrator for access to one, then run this setup again.</li>"
@@ -326,7 +131,7 @@ class EuWorkspacePage(_Page):
             "your EU workspace.</li></ul>",
             rich=True,
         )
-        back = _text("If you chose EU by mistake, go back and choose again.")
+        back = text_label("If you chose EU by mistake, go back and choose again.")
         for widget in (why, what, back):
             self.body.addWidget(widget)
         self.body.addStretch(1)
@@ -335,7 +140,7 @@ class EuWorkspacePage(_Page):
 # --- 2. the Chatlio source ------------------------------------------------------------------
 
 
-class SourcePage(_Page):
+class SourcePage(Page):
     """Segment's steps 1-3: open the catalog at Chatlio, add the source, name it."""
 
     def __init__(self, session: Session) -> None:
@@ -350,7 +155,7 @@ class SourcePage(_Page):
         self._slug_edit.setPlaceholderText("acme-inc, or https://app.segment.com/acme-inc/…")
         self._slug_edit.setClearButtonEnabled(True)
         self._slug_notice = Notice()
-        slug_help = _text(
+        slug_help = text_label(
             "Optional. Paste the address of any page of your workspace, and the buttons in this "
             "assistant open pages inside it. Without it they open the workspace you are signed "
             "in to."
@@ -361,23 +166,23 @@ class SourcePage(_Page):
             "Open Segment's sources catalog at Chatlio",
             "open_catalog",
         )
-        catalog_help = _text(
+        catalog_help = text_label(
             "In the catalog, choose Chatlio and add it as a source, with the name below."
         )
         self._name_edit = QLineEdit()
         self._name_edit.setObjectName("source_name")
         self._name_edit.setAccessibleName("Source name")
         self._name_edit.setAccessibleDescription("The name you give the Chatlio source in Segment")
-        self._schema = _text("", rich=True)
+        self._schema = text_label("", rich=True)
         self._schema.setObjectName("schema_hint")
 
-        grid = _grid()
-        _add_field(grid, 0, "&Workspace:", self._slug_edit, self._slug_notice, slug_help)
+        grid = make_grid()
+        add_field(grid, 0, "&Workspace:", self._slug_edit, self._slug_notice, slug_help)
         grid.setRowMinimumHeight(3, 8)
         grid.addWidget(self._catalog, 4, 0, 1, 2)
         grid.addWidget(catalog_help, 5, 0, 1, 2)
         grid.setRowMinimumHeight(6, 8)
-        _add_field(grid, 7, "&Source name:", self._name_edit, self._schema)
+        add_field(grid, 7, "&Source name:", self._name_edit, self._schema)
         self.body.addLayout(grid)
         self.body.addStretch(1)
 
@@ -473,7 +278,7 @@ class _Held:
     location: str
 
 
-class WriteKeyPage(_Page):
+class WriteKeyPage(Page):
     """Segment's step 4: the write key, saved to the keyring (off the GUI thread) or held."""
 
     def __init__(self, session: Session) -> None:
@@ -493,7 +298,7 @@ class WriteKeyPage(_Page):
             "Open the source's API keys page in Segment",
             "open_keys",
         )
-        keys_help = _text(
+        keys_help = text_label(
             "In Segment the key is under the source's Settings → API Keys (older workspaces "
             "show it on the source's Overview page)."
         )
@@ -507,14 +312,16 @@ class WriteKeyPage(_Page):
             | Qt.InputMethodHint.ImhNoPredictiveText
             | Qt.InputMethodHint.ImhNoAutoUppercase
         )
-        self._show = _button("S&how", "Show the write key", "show_key")
+        self._show = make_button("S&how", "Show the write key", "show_key")
         self._show.setCheckable(True)
-        self._paste = _button("&Paste", "Paste the write key from the clipboard", "paste_key")
+        self._paste = make_button("&Paste", "Paste the write key from the clipboard", "paste_key")
         self._check = Notice()
         self._check.setObjectName("key_check")
 
-        self._save = _button("&Save to keyring", "Save the write key to the keyring", "save_key")
-        self._session_only = _button(
+        self._save = make_button(
+            "&Save to keyring", "Save the write key to the keyring", "save_key"
+        )
+        self._session_only = make_button(
             "&Use for this session only",
             "Use the write key for this session only, without saving it",
             "session_only",
@@ -536,7 +343,7 @@ class WriteKeyPage(_Page):
         self._sandbox = QCheckBox("&Try it without a Segment account (built-in sandbox)")
         self._sandbox.setObjectName("sandbox")
         self._sandbox.setAccessibleName("Try it without a Segment account, in the sandbox")
-        sandbox_help = _text(
+        sandbox_help = text_label(
             "Test events then go to a Segment-like receiver on this computer and nothing "
             "reaches Segment, so the write key is optional."
         )
@@ -549,11 +356,11 @@ class WriteKeyPage(_Page):
         key_row.addWidget(self._key_edit, 1)
         key_row.addWidget(self._show)
         key_row.addWidget(self._paste)
-        grid = _grid()
-        _add_field(grid, 0, "&Write key:", key_row, self._check, buddy=self._key_edit)
+        grid = make_grid()
+        add_field(grid, 0, "&Write key:", key_row, self._check, buddy=self._key_edit)
         self.body.addLayout(grid)
         self.body.addSpacing(6)
-        self.body.addLayout(_row(self._save, self._session_only))
+        self.body.addLayout(make_row(self._save, self._session_only))
         self.body.addWidget(self._busy)
         self.body.addWidget(self._status)
         line = QFrame()
@@ -737,14 +544,14 @@ class WriteKeyPage(_Page):
         )
 
     def _on_saved(self, source: str, key: str, result: SaveResult) -> None:
-        if not _alive(self):
+        if not alive(self):
             return
         self._saving = False
         self._hold(_Held(source, key, "keyring", result.location))
         self._refresh()
 
     def _on_save_failed(self, error: BaseException) -> None:
-        if not _alive(self):
+        if not alive(self):
             return
         self._saving = False
         if isinstance(error, KeystoreUnavailable):
@@ -779,7 +586,7 @@ class WriteKeyPage(_Page):
 # --- 4. test events -------------------------------------------------------------------------
 
 
-class TestPage(_Page):
+class TestPage(Page):
     """Hosts the test panel that the application builds (created when first shown)."""
 
     __test__ = False  # not a pytest test class
@@ -811,7 +618,7 @@ class TestPage(_Page):
 # --- 5. Chatlio -----------------------------------------------------------------------------
 
 
-class ChatlioPage(_Page):
+class ChatlioPage(Page):
     """Segment's step 5: the key goes into Chatlio's Segment setting; the user ticks it off."""
 
     def __init__(self, session: Session) -> None:
@@ -827,7 +634,7 @@ class ChatlioPage(_Page):
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.clear_clipboard)
 
-        self._copy = _button(
+        self._copy = make_button(
             "&Copy the write key", "Copy the write key to the clipboard", "copy_key"
         )
         self._copy_notice = Notice()
@@ -838,7 +645,7 @@ class ChatlioPage(_Page):
             "Open Chatlio's dashboard",
             "open_dashboard",
         )
-        steps = _text(
+        steps = text_label(
             "Copy the key, open Chatlio's dashboard and go to its settings. Near the bottom is a "
             "field for Segment: paste the key into it, and save the settings."
         )
@@ -866,7 +673,7 @@ class ChatlioPage(_Page):
         self.body.addWidget(self._sandbox_notice)
         self.body.addWidget(steps)
         self.body.addSpacing(8)
-        self.body.addLayout(_row(self._copy))
+        self.body.addLayout(make_row(self._copy))
         self.body.addWidget(self._copy_notice)
         self.body.addSpacing(4)
         self.body.addWidget(self._dashboard)
@@ -946,7 +753,7 @@ class ChatlioPage(_Page):
 # --- 6. destinations and warehouse ----------------------------------------------------------
 
 
-class DestinationsPage(_Page):
+class DestinationsPage(Page):
     """Segment's step 6: connect destinations; a preview of what a warehouse will get."""
 
     def __init__(self, session: Session) -> None:
@@ -962,7 +769,7 @@ class DestinationsPage(_Page):
             "Open the source's destinations in Segment",
             "open_destinations",
         )
-        self._intro = _text("", rich=True)
+        self._intro = text_label("", rich=True)
         self._tree = QTreeWidget()
         self._tree.setObjectName("warehouse_tree")
         self._tree.setAccessibleName("Warehouse tables and columns")
@@ -972,7 +779,7 @@ class DestinationsPage(_Page):
         header = self._tree.header()
         header.setStretchLastSection(True)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-        tracks = _text(
+        tracks = text_label(
             "Each of the four events also lands in the shared <code>tracks</code> table. "
             "Warehouses load every 24 to 48 hours, depending on the Segment plan; types are "
             "generic names, and each warehouse spells them its own way.",
@@ -1011,7 +818,7 @@ class DestinationsPage(_Page):
 # --- 7. finish ------------------------------------------------------------------------------
 
 
-class FinishPage(_Page):
+class FinishPage(Page):
     """A summary of what was set up and what to do next."""
 
     def __init__(self, session: Session) -> None:
@@ -1030,12 +837,12 @@ class FinishPage(_Page):
             ("key", "Write key:"),
             ("schema", "Warehouse schema:"),
         ):
-            value = _text("")
+            value = text_label("")
             value.setObjectName(f"summary_{key}")
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self._values[key] = value
             self._form.addRow(label, value)
-        next_steps = _text(
+        next_steps = text_label(
             "<b>Next</b><ul style='margin-top:0'>"
             "<li>Watch the source's Debugger in Segment: Chatlio's events show up there as "
             "visitors chat.</li>"

@@ -5,12 +5,12 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from app.segment.endpoint import US, Endpoint, parse_endpoint
 from app.ui.settings import AppSettings
 
 if TYPE_CHECKING:
     from app.keystore import WriteKeyStore
     from app.segment.client import RetryPolicy
+    from app.segment.endpoint import Endpoint
     from app.segment.sandbox import Sandbox
 
 SANDBOX_KEY = "sandbox-test-key"
@@ -66,6 +66,8 @@ class Session:
 
     def endpoint(self) -> Endpoint:
         """Where test events go; starts the in-process sandbox in sandbox mode (call off GUI)."""
+        from app.segment.endpoint import US, parse_endpoint
+
         if self.use_sandbox:
             return parse_endpoint(self.sandbox().url)
         return self.custom_endpoint or US

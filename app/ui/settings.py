@@ -6,8 +6,6 @@ from typing import Any, overload
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from app.chatlio import new_id
-
 
 class _Text:
     """A string setting, read and written as an attribute."""
@@ -78,6 +76,8 @@ class AppSettings:
     def visitor_id(self) -> str:
         value = self.qsettings.value("test/visitor_id", "")
         if not isinstance(value, str) or not value:
+            from app.chatlio import new_id  # not needed for the first page
+
             value = new_id("test-visitor")
             self.qsettings.setValue("test/visitor_id", value)
         return value

@@ -1,0 +1,129 @@
+"""Building blocks of the wizard's pages: page ids, notices, layout helpers, a scrolling page."""
+
+from __future__ import annotations
+
+import enum
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+    QWizardPage,
+)
+
+from app.segment import links
+from app.ui.session import Session
+
+REGION_US = "us"
+REGION_EU = "eu"
+REGION_NAMES = {REGION_US: "United States (US)", REGION_EU: "European Union (EU)"}
+
+
+class PageId(enum.IntEnum):
+    """The wizard's pages, in order; EU_WORKSPACE is a dead end reached only from WELCOME."""
+
+    WELCOME = 0
+    SOURCE = 1
+    WRITE_KEY = 2
+    TEST = 3
+    CHATLIO = 4
+    DESTINATIONS = 5
+    FINISH = 6
+    EU_WORKSPACE = 7
+
+
+# --- small widgets --------------------------------------------------------------------------
+
+
+class Kind(enum.Enum):
+    """What a Notice says: its icon and the word a screen reader puts before it."""
+
+    # Names, not QStyle values: touching QStyle's enums at import costs start-up time.
+    INFO = ("Note", "SP_MessageBoxInformation")
+    OK = ("Done", "SP_DialogApplyButton")
+    WARNING = ("Warning", "SP_MessageBoxWarning")
+    ERROR = ("Problem", "SP_MessageBoxCritical")
+
+
+class Notice(QWidget):
+    """A wrapped line of text behind an icon; the icon, not a colour, says what kind it is."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._kind: Kind | None = None
+        self._icon = QLabel(self)
+        self._label = text_label("")
+        self._label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self._label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._icon, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(self._label, 1)
+        self.hide()
+
+    def show_message(self, kind: Kind, text: str) -> None:
+        from PySide6.QtWidgets import QStyle  # only once there is something to say
+
+        word, pixmap = kind.value
+        extent = self.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize)
+        icon = self.style().standardIcon(getattr(QStyle.StandardPixmap, pixmap))
+        self._icon.setPixmap(icon.pixmap(QSize(extent, extent), self.devicePixelRatioF()))
+        self._icon.setFixedWidth(extent + 4)
+        self._label.setText(text)
+        self._label.setAccessibleName(f"{word}: {text}")
+        self._kind = kind
+        self.show()
+
+    def clear(self) -> None:
+        self._kind = None
+        self._label.clear()
+        self.hide()
+
+    @property
+    def kind(self) -> Kind | None:
+        return self._kind
+
+    def text(self) -> str:
+        return self._label.text()
+
+
+def text_label(text: str, *, rich: bool = False) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.RichText if rich else Qt.TextFormat.PlainText)
+    return label
+
+
+class Page(QWizardPage):
+    """A wizard page whose content scrolls, so that nothing clips in a small window."""
+
+    def __init__(self, session: Session, title: str, subtitle: str = "") -> None:
+        super().__init__()
+        self._session = session
+        self.setTitle(title)
+        if subtitle:
+            self.setSubTitle(subtitle)
+        content = QWidget()
+        self.body = QVBoxLayout(content)
+        self.body.setContentsMargins(0, 0, 0, 0)
+        self._scroll = QScrollArea()
+        self._scroll.setWidgetResizable(True)
+        self._scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Focus moves through the controls; the area itself is no stop for Tab.
+        self._scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self._scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self._scroll)
+
+    def _slug(self) -> str | None:
+        return self._session.settings.workspace_slug or None
+
+    def _source_url(self, page: links.SourcePage) -> str:
+        name = self._session.source_name
+        return links.source_page(self._slug(), links.source_slug(name), page)
