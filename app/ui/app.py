@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QTimer, Slot
-from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QWidget
 
 from app import APP_ID, APP_NAME, __version__
@@ -19,6 +18,8 @@ from app.ui.settings import AppSettings
 from app.ui.wizard import SetupWizard
 
 if TYPE_CHECKING:
+    from PySide6.QtGui import QIcon
+
     from app.ui.main_window import MainWindow
 
 
@@ -99,6 +100,8 @@ class FirstPaintProbe(QObject):
 
 def icon() -> QIcon:
     """The app's icon from resources/ (beside the package, also in the frozen build)."""
+    from PySide6.QtGui import QIcon  # after the first paint, like the icon itself
+
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     path = os.path.join(root, "resources", "icons", "app.svg")
     return QIcon(path) if os.path.exists(path) else QIcon()

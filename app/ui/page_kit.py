@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QObject, QSize
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -36,6 +36,16 @@ class PageId(enum.IntEnum):
     EU_WORKSPACE = 7
 
 
+def set_enum(target: QObject, name: str, value: str) -> None:
+    """Set an enum-typed Qt property by its value's name, e.g. "AlignLeft|AlignTop".
+
+    The first page uses this instead of PySide6.QtCore.Qt: the first touch of Qt builds every
+    one of its enums (about 18 ms here), and this code runs before the window's first paint.
+    """
+    if not target.setProperty(name, value):
+        raise ValueError(f"{type(target).__name__} has no property {name!r} accepting {value!r}")
+
+
 # --- small widgets --------------------------------------------------------------------------
 
 
@@ -57,11 +67,12 @@ class Notice(QWidget):
         self._kind: Kind | None = None
         self._icon = QLabel(self)
         self._label = text_label("")
-        self._label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        self._label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        set_enum(self._label, "alignment", "AlignLeft|AlignTop")
+        set_enum(self._label, "textInteractionFlags", "TextSelectableByMouse")
+        set_enum(self._icon, "alignment", "AlignHCenter|AlignTop")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self._icon, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(self._icon)
         layout.addWidget(self._label, 1)
         self.hide()
 
@@ -94,7 +105,7 @@ class Notice(QWidget):
 def text_label(text: str, *, rich: bool = False) -> QLabel:
     label = QLabel(text)
     label.setWordWrap(True)
-    label.setTextFormat(Qt.TextFormat.RichText if rich else Qt.TextFormat.PlainText)
+    set_enum(label, "textFormat", "RichText" if rich else "PlainText")
     return label
 
 
@@ -113,9 +124,9 @@ class Page(QWizardPage):
         self._scroll = QScrollArea()
         self._scroll.setWidgetResizable(True)
         self._scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        set_enum(self._scroll, "horizontalScrollBarPolicy", "ScrollBarAlwaysOff")
         # Focus moves through the controls; the area itself is no stop for Tab.
-        self._scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        set_enum(self._scroll, "focusPolicy", "NoFocus")
         self._scroll.setWidget(content)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
