@@ -207,7 +207,8 @@ def _chosen_events(args: argparse.Namespace) -> list[EventSpec]:
 
 
 def _send(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
-    from app.segment.client import CancelToken, SegmentClient
+    from app.segment.cancel import CancelToken
+    from app.segment.client import SegmentClient
     from app.segment.endpoint import EndpointError, parse_endpoint
     from app.segment.payload import Visitor
 

@@ -16,9 +16,9 @@ import httpx
 import pytest
 
 from app.chatlio import Conversation
+from app.segment.cancel import CancelToken
 from app.segment.client import (
     USER_AGENT,
-    CancelToken,
     RetryPolicy,
     SegmentClient,
     _classify,

@@ -35,7 +35,7 @@ from app.ui.worker import run_in_background
 ABANDON_AFTER_MS = 500
 
 if TYPE_CHECKING:
-    from app.segment.client import CancelToken
+    from app.segment.cancel import CancelToken
     from app.segment.result import SendResult
     from app.ui.session import Session
 
@@ -250,8 +250,7 @@ class TestPanel(QWidget):
         self._send([self.single_event(name)])
 
     def _send(self, events: list[TestEvent]) -> None:
-        from app.segment.client import CancelToken
-        from app.segment.payload import Visitor
+        from app.segment.cancel import CancelToken
 
         if self.is_busy():
             return
@@ -263,7 +262,7 @@ class TestPanel(QWidget):
         if key is None:
             self._status.setText("There is no write key yet: enter it in the write key step.")
             return
-        visitor = Visitor(visitor_id, as_user_id=self._id_kind.currentIndex() == 1)
+        as_user_id = self._id_kind.currentIndex() == 1
         session = self._session
         self.view.clear()
         self.view.set_context(
@@ -276,8 +275,11 @@ class TestPanel(QWidget):
         self.busy_changed.emit(True)
 
         def work(report: Any) -> list[SendResult]:
+            # Imported here, on the worker: the client pulls in ssl and httpx.
             from app.segment.client import SegmentClient
+            from app.segment.payload import Visitor
 
+            visitor = Visitor(visitor_id, as_user_id=as_user_id)
             with SegmentClient(key, session.endpoint(), retry=session.retry) as client:
                 return client.send_each(events, visitor, cancel, on_result=report)
 

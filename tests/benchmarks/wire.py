@@ -75,7 +75,8 @@ def main(rounds: int, warmup: int) -> dict[str, Any]:
     import httpx
 
     from app.chatlio import Conversation
-    from app.segment.client import CancelToken, SegmentClient, _basic_auth
+    from app.segment.cancel import CancelToken
+    from app.segment.client import SegmentClient, _basic_auth
     from app.segment.endpoint import parse_endpoint
     from app.segment.payload import Visitor
     from app.segment.result import REDACTED_AUTH
