@@ -12,14 +12,15 @@ from typing import TYPE_CHECKING, TextIO
 
 from app import APP_NAME, __version__
 from app.chatlio import EVENTS, Conversation, EventSpec, find_event
+from app.segment import SANDBOX_KEY
 
 if TYPE_CHECKING:
     from app.segment.client import RetryPolicy
+    from app.segment.payload import Visitor
     from app.segment.result import SendResult
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 KEY_ENV = "SEGMENT_WRITE_KEY"
-SANDBOX_KEY = "sandbox-test-key"
 
 
 class UsageError(Exception):
@@ -276,7 +277,7 @@ class Report:
         print(text, file=self._out, flush=True)
 
     def start(
-        self, url: str, warning: str | None, key_origin: str, visitor: object, count: int
+        self, url: str, warning: str | None, key_origin: str, visitor: Visitor, count: int
     ) -> None:
         if warning:
             print(f"Warning: {warning}", file=sys.stderr)
@@ -313,7 +314,7 @@ class Report:
                 self._print(f"     < {name}: {value}")
 
     def finish(
-        self, results: list[SendResult], conversation_id: str, visitor: object, local: bool
+        self, results: list[SendResult], conversation_id: str, visitor: Visitor, local: bool
     ) -> None:
         if self._json:
             return
@@ -326,7 +327,7 @@ class Report:
             self._print(WHAT_200_PROVES)
             self._print(
                 f"In Segment, open the Chatlio source's Debugger and search for "
-                f"{getattr(visitor, 'visitor_id', visitor)} or {conversation_id}."
+                f"{visitor.visitor_id} or {conversation_id}."
             )
         elif received:
             self._print(

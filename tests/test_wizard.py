@@ -26,11 +26,11 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from app.keystore import SERVICE_NAME, SESSION_LOCATION, KeyStore, WriteKeyStore
-from app.segment import links, warehouse
+from app.segment import SANDBOX_KEY, links, warehouse
 from app.ui import browser
 from app.ui.browser import UrlNotOpened
 from app.ui.page_kit import Kind, Notice
-from app.ui.session import SANDBOX_KEY, Session
+from app.ui.session import Session
 from app.ui.settings import AppSettings
 from app.ui.wizard import PageId, SetupWizard
 from tests.secret_service import SecretServiceSession

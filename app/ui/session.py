@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
+from app.segment import SANDBOX_KEY
 from app.ui.settings import AppSettings
 
 if TYPE_CHECKING:
@@ -12,8 +13,6 @@ if TYPE_CHECKING:
     from app.segment.client import RetryPolicy
     from app.segment.endpoint import Endpoint
     from app.segment.sandbox import Sandbox
-
-SANDBOX_KEY = "sandbox-test-key"
 
 
 class Session:
