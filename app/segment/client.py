@@ -12,6 +12,7 @@ import random
 import socket
 import ssl
 import sys
+import threading
 import time
 import weakref
 from collections.abc import Callable, Sequence
@@ -139,6 +140,8 @@ class SegmentClient:
 
         # The sockets this client opened, so that Cancel can cut a request short (see _trace).
         self._sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
+        self._sockets_lock = threading.Lock()  # the worker adds, the Cancel button's thread cuts
+        self._cancel: CancelToken | None = None
         self._auth = _basic_auth(write_key)
         self.endpoint = endpoint
         self._proxy = proxy_for(endpoint.base_url)
@@ -311,18 +314,25 @@ class SegmentClient:
             stream = info.get("return_value")
             sock = stream.get_extra_info("socket") if stream is not None else None
             if isinstance(sock, socket.socket):
-                self._sockets.add(sock)
+                with self._sockets_lock:
+                    self._sockets.add(sock)
+                cancel = self._cancel
+                if cancel is not None and cancel.cancelled:
+                    # Cancelled while connecting: cut it before a byte of the request goes out.
+                    _shut(sock)
 
     def _interrupt(self) -> None:
         """Cut this client's connections: a request blocked on one fails at once."""
-        for sock in list(self._sockets):
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
+        with self._sockets_lock:
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shut(sock)
 
     def _run_cancellable(self, call: Callable[[], T], cancel: CancelToken | None) -> T:
         """Run a blocking call on this thread; cancelling shuts its socket down, ending it.
 
-        (A connection still being set up is not interrupted: it ends at the connect timeout.)
+        A connection still being set up cannot be interrupted; it is cut the moment it opens,
+        before the request is written (see _trace), or ends at the connect timeout.
         """
         import httpx
 
@@ -330,6 +340,7 @@ class SegmentClient:
             return call()
         if cancel.cancelled:
             raise Cancelled
+        self._cancel = cancel
         unregister = cancel.on_cancel(self._interrupt)
         try:
             return call()
@@ -339,6 +350,7 @@ class SegmentClient:
             raise
         finally:
             unregister()
+            self._cancel = None
 
     # --- results ----------------------------------------------------------------------------
 
@@ -381,7 +393,15 @@ class SegmentClient:
             attempts=tuple(attempts),
             error_kind=outcome.error_kind,
             message=explain(
-                outcome.error_kind, status, self.endpoint, len(attempts), self.timeout, path
+                outcome.error_kind,
+                status,
+                self.endpoint,
+                len(attempts),
+                self.timeout,
+                path,
+                retry_after=parse_retry_after(response.headers.get("Retry-After"))
+                if response is not None
+                else None,
             ),
             batched_with=batched_with,
             payload=message.payload,
@@ -401,6 +421,11 @@ class _Outcome:
     @property
     def status(self) -> int | None:
         return self.response.status_code if self.response is not None else None
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 def _redacted(request: httpx.Request, body: str) -> SentRequest:
@@ -453,10 +478,16 @@ def explain(
     attempts: int,
     timeout: float,
     path: str = "track",
+    retry_after: float | None = None,
 ) -> str:
     """One sentence (or two) a non-developer understands, with a way forward."""
     host = endpoint.host
     tries = f" after {attempts} tries" if attempts > 1 else ""
+    wait = (
+        f"Segment asked to wait {retry_after:.0f} seconds; send again after that."
+        if retry_after
+        else "Wait a minute and send again."
+    )
     if kind is None:
         where = "the sandbox on this computer" if endpoint.region == "local" else "Segment"
         return f"{where[0].upper()}{where[1:]} received it (HTTP {status})."
@@ -480,7 +511,7 @@ def explain(
         ErrorKind.NOT_FOUND: f"{host} has no Segment endpoint at /v1/{path} (HTTP 404). Check the "
         "address: Segment's US address is https://api.segment.io.",
         ErrorKind.RATE_LIMITED: f"Segment is limiting how fast it accepts events (HTTP 429) and "
-        f"still refused{tries}. Wait a minute and send again.",
+        f"still refused{tries}. {wait}",
         ErrorKind.SERVER: f"Segment had a problem on its side (HTTP {status}){tries}. Try again "
         "in a few minutes; status.segment.com shows known incidents.",
         ErrorKind.HTTP: f"Segment answered with an unexpected HTTP {status}{tries}; the event "
