@@ -257,3 +257,17 @@ def test_cancel_while_connecting_frees_the_panel_at_once(
     results = click_and_wait(qtbot, panel, "Send Live Chat Message Sent")
     assert [r.ok for r in results] == [True]
     assert [r.event for r in panel.view.results()] == ["Live Chat Message Sent"]
+
+
+def test_a_late_answer_after_the_panel_is_gone_is_ignored(qtbot: QtBot, tmp_path: Path) -> None:
+    import shiboken6
+
+    session = make_session(tmp_path)
+    session.sandbox().delay_next(0.5)
+    widget = TestPanel(session)
+    widget.send_event("Live Chat Message Sent")
+    widget.deleteLater()  # the wizard was finished, or the window closed, mid-send
+    qtbot.waitUntil(lambda: not shiboken6.isValid(widget))
+    qtbot.waitUntil(lambda: len(session.sandbox().events()) == 1, timeout=5000)
+    qtbot.wait(200)  # the answer reaches the GUI thread; pytest-qt fails the test if a slot raised
+    session.close()

@@ -87,7 +87,9 @@ class MainWindow(QMainWindow):
             store = session.keystore
             return store.load(session.source_name), store.location()
 
-        run_in_background(work, self._on_key_loaded, self._on_key_failed, name="load-key")
+        run_in_background(
+            work, self._on_key_loaded, self._on_key_failed, name="load-key", owner=self
+        )
 
     def _on_key_loaded(self, loaded: tuple[str | None, str]) -> None:
         key, location = loaded

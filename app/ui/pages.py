@@ -7,7 +7,6 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import shiboken6
 from PySide6.QtCore import QByteArray, QMimeData, Qt, QTimer, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
@@ -99,11 +98,6 @@ def make_row(*widgets: QWidget) -> QHBoxLayout:
         row.addWidget(widget)
     row.addStretch(1)
     return row
-
-
-def alive(obj: QWidget) -> bool:
-    """False once Qt deleted the widget (a background task may outlive its page)."""
-    return shiboken6.isValid(obj)
 
 
 class EuWorkspacePage(Page):
@@ -541,18 +535,15 @@ class WriteKeyPage(Page):
             lambda result: self._on_saved(source, key, result),
             self._on_save_failed,
             name="keyring-save",
+            owner=self,
         )
 
     def _on_saved(self, source: str, key: str, result: SaveResult) -> None:
-        if not alive(self):
-            return
         self._saving = False
         self._hold(_Held(source, key, "keyring", result.location))
         self._refresh()
 
     def _on_save_failed(self, error: BaseException) -> None:
-        if not alive(self):
-            return
         self._saving = False
         if isinstance(error, KeystoreUnavailable):
             message = error.message

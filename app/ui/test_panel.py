@@ -297,6 +297,7 @@ class TestPanel(QWidget):
             lambda error: self._on_send_failed(cancel, error),
             progress,
             name="send",
+            owner=self,
         )
 
     def _on_sent(self, cancel: CancelToken, results: list[SendResult]) -> None:
@@ -339,7 +340,7 @@ class TestPanel(QWidget):
             cancel.cancel()
             self._status.setText("Cancelling…")
             self._cancel_button.setEnabled(False)
-            QTimer.singleShot(ABANDON_AFTER_MS, lambda: self._abandon(cancel))
+            QTimer.singleShot(ABANDON_AFTER_MS, self, lambda: self._abandon(cancel))
 
     def _abandon(self, cancel: CancelToken) -> None:
         """Cancel still pending: a connection is being set up. Stop waiting for it here."""

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
+import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 T = TypeVar("T")
@@ -30,15 +31,23 @@ class _Relay(QObject):
         on_success: Callable[[Any], None],
         on_failure: Callable[[BaseException], None] | None,
         on_progress: Callable[[Any], None] | None,
+        owner: QObject | None,
     ) -> None:
         super().__init__()
         self._on_success, self._on_failure, self._on_progress = on_success, on_failure, on_progress
+        self._owner = owner
         self.finished.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
         self.progress.connect(self._report, Qt.ConnectionType.QueuedConnection)
+
+    def _owner_gone(self) -> bool:
+        """The widget that asked for the work was closed and deleted meanwhile."""
+        return self._owner is not None and not shiboken6.isValid(self._owner)
 
     @Slot(bool, object)
     def _deliver(self, ok: bool, value: object) -> None:
         _pending.discard(self)
+        if self._owner_gone():
+            return
         if ok:
             self._on_success(value)
         elif self._on_failure is not None:
@@ -48,7 +57,7 @@ class _Relay(QObject):
 
     @Slot(object)
     def _report(self, value: object) -> None:
-        if self._on_progress is not None:
+        if self._on_progress is not None and not self._owner_gone():
             self._on_progress(value)
 
 
@@ -68,13 +77,15 @@ def run_in_background(
     on_failure: Callable[[BaseException], None] | None = None,
     on_progress: Callable[[Any], None] | None = None,
     name: str = "background",
+    owner: QObject | None = None,
 ) -> Task[T]:
     """Call `work(report)` on a daemon thread; callbacks run later on the GUI thread.
 
     `report(value)` may be called from the worker to deliver `on_progress(value)` on the GUI
     thread. Daemon threads, because a hung keyring call must never keep the app from quitting.
+    With an `owner`, nothing is delivered once Qt has deleted it (its window was closed).
     """
-    relay = _Relay(on_success, on_failure, on_progress)
+    relay = _Relay(on_success, on_failure, on_progress, owner)
     _pending.add(relay)
 
     def run() -> None:
