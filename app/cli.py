@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -85,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-attempts", type=_positive_int, default=None, metavar="N", help="tries per request"
     )
     send.add_argument(
-        "--timeout", type=float, default=15.0, metavar="SECONDS", help="per-try timeout"
+        "--timeout", type=_seconds, default=15.0, metavar="SECONDS", help="per-try timeout"
     )
 
     sandbox = commands.add_parser(
@@ -95,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
         "then one line per request. GET /sandbox/events lists what it received.",
     )
     sandbox.add_argument("--host", default="127.0.0.1")
-    sandbox.add_argument("--port", type=int, default=8471, help="0 picks a free port")
+    sandbox.add_argument("--port", type=_port, default=8471, help="0 picks a free port")
 
     key = commands.add_parser("key", help="store, inspect or delete the write key in the keyring")
     key_commands = key.add_subparsers(dest="key_command", metavar="ACTION", required=True)
@@ -106,6 +107,23 @@ def build_parser() -> argparse.ArgumentParser:
     for sub in key_commands.choices.values():
         sub.add_argument("--source", default=None, metavar="NAME", help="Segment source name")
     return parser
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("must be a number of seconds, like 15") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError("must be a number of seconds above 0, like 15")
+    return value
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError("must be from 0 to 65535 (0 picks a free port)")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -158,13 +176,13 @@ class KeyChoice:
 def _resolve_key(args: argparse.Namespace, stdin: TextIO) -> KeyChoice:
     from app import keystore
 
+    if args.sandbox:  # the built-in sandbox needs no key: never hand it the real one
+        return KeyChoice(SANDBOX_KEY, "a made-up key (the sandbox needs none)")
     if args.write_key_stdin:
-        raw = stdin.read()
+        raw = _read_key_from_stdin(stdin)
         origin = "standard input"
     elif os.environ.get(KEY_ENV):
         raw, origin = os.environ[KEY_ENV], f"${KEY_ENV}"
-    elif args.sandbox:
-        return KeyChoice(SANDBOX_KEY, "a made-up key (the sandbox needs none)")
     else:
         # `--source ""` (an empty shell variable) is refused, not taken to mean the default.
         try:
@@ -192,6 +210,13 @@ def _resolve_key(args: argparse.Namespace, stdin: TextIO) -> KeyChoice:
     if checked.warning:
         print(f"Warning: {checked.warning}", file=sys.stderr)
     return KeyChoice(checked.key, origin)
+
+
+def _read_key_from_stdin(stdin: TextIO) -> str:
+    """The key piped in; typed at a terminal, it is read without echo instead of shown."""
+    if stdin.isatty():
+        return getpass.getpass("Paste the write key (it will not be shown): ")
+    return stdin.read()
 
 
 def _chosen_events(args: argparse.Namespace) -> list[EventSpec]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -61,6 +62,37 @@ def test_send_named_events_in_order_and_as_a_batch(sandbox: Sandbox) -> None:
     ]
     assert {e.endpoint for e in events} == {"/v1/batch"}
     assert all(e.payload["userId"] == "user-42" and e.write_key == KEY for e in events)
+
+
+def test_the_built_in_sandbox_never_gets_the_real_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app import cli
+    from app.segment import SANDBOX_KEY
+    from app.segment import sandbox as sandbox_module
+
+    started: list[Sandbox] = []
+
+    class RecordingSandbox(sandbox_module.Sandbox):
+        def start(self) -> RecordingSandbox:
+            started.append(self)
+            return super().start()
+
+    monkeypatch.setattr(sandbox_module, "Sandbox", RecordingSandbox)
+    monkeypatch.setenv("SEGMENT_WRITE_KEY", KEY)
+    out = io.StringIO()
+    assert cli.run(["send", "--sandbox", "--json"], out=out) == 0
+    [sandbox] = started
+    assert {event.write_key for event in sandbox.events()} == {SANDBOX_KEY}
+    assert len(sandbox.events()) == 6
+
+
+def test_sandbox_on_a_busy_port_says_what_to_do() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        result = run_cli("sandbox", "--port", str(busy.getsockname()[1]))
+    assert result.returncode == 1
+    assert "--port 0" in result.stderr
+    no_traceback(result)
 
 
 def test_key_from_stdin_wins_over_the_environment(sandbox: Sandbox) -> None:
@@ -128,6 +160,10 @@ def test_human_output_explains_what_a_200_proves(sandbox: Sandbox) -> None:
         (["send", "--endpoint", "http://example.com"], "unencrypted"),
         (["send", "--all", "--event", "message-sent", "--sandbox"], "either --all or --event"),
         (["send", "--max-attempts", "0", "--sandbox"], "must be 1 or more"),
+        (["send", "--timeout", "-1", "--sandbox"], "above 0"),
+        (["send", "--timeout", "nan", "--sandbox"], "above 0"),
+        (["send", "--timeout", "soon", "--sandbox"], "number of seconds"),
+        (["sandbox", "--port", "70000"], "from 0 to 65535"),
         (["send"], "No system keyring was found"),
         (["nonsense"], "invalid choice"),
     ],

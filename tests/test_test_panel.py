@@ -271,3 +271,14 @@ def test_a_late_answer_after_the_panel_is_gone_is_ignored(qtbot: QtBot, tmp_path
     qtbot.waitUntil(lambda: len(session.sandbox().events()) == 1, timeout=5000)
     qtbot.wait(200)  # the answer reaches the GUI thread; pytest-qt fails the test if a slot raised
     session.close()
+
+
+def test_sandbox_mode_never_sends_the_real_key(qtbot: QtBot, tmp_path: Path) -> None:
+    from app.segment import SANDBOX_KEY
+
+    session = make_session(tmp_path, key=KEY)  # a real key is held, but sandbox mode is on
+    widget = TestPanel(session)
+    qtbot.addWidget(widget)
+    click_and_wait(qtbot, widget, "Send Live Chat Conversation Started")
+    assert [e.write_key for e in session.sandbox().events()] == [SANDBOX_KEY]
+    session.close()

@@ -770,7 +770,11 @@ def serve(host: str, port: int, out: TextIO) -> int:
     try:
         sandbox.start()
     except OSError as exc:
-        print(f"cannot listen on {host}:{port}: {exc}", file=sys.stderr)
+        print(
+            f"The sandbox cannot listen on {host}:{port} ({exc.strerror or exc}). Pick another "
+            "--port, or --port 0 for a free one.",
+            file=sys.stderr,
+        )
         return 1
 
     # A plain flag, not an Event: Event.set() inside a signal handler can deadlock

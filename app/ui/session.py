@@ -58,9 +58,9 @@ class Session:
         return self._key is not None or self.use_sandbox
 
     def write_key(self) -> str | None:
-        """The key to send with: the real one, or a made-up one for the sandbox."""
+        """The key to send with; in sandbox mode always a made-up one, never the real key."""
         if self.use_sandbox:
-            return self._key or SANDBOX_KEY
+            return SANDBOX_KEY
         return self._key
 
     def endpoint(self) -> Endpoint:
