@@ -143,7 +143,8 @@ class Conversation:
     visitor_id: str = field(default_factory=lambda: new_id("test-visitor"))
     conversation_id: str = field(default_factory=lambda: new_id("test-conversation"))
     agent: Agent = field(default_factory=Agent)
-    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # None: the conversation ends now (test events are never stamped in the future).
+    started_at: datetime | None = None
     # Seconds after the start at which messages go back and forth: (seconds, sent_by_visitor).
     exchange: tuple[tuple[int, bool], ...] = ((0, True), (14, False), (41, True), (63, False))
     ended_after: int = 75
@@ -152,13 +153,14 @@ class Conversation:
         """The whole conversation in order: Started, the messages, Ended."""
         agent = self.agent.properties()
         base = {**agent, "conversation_id": self.conversation_id}
-        events = [TestEvent(CONVERSATION_STARTED.name, dict(base), self.started_at)]
+        start = self.started_at or datetime.now(UTC) - timedelta(seconds=self.ended_after)
+        events = [TestEvent(CONVERSATION_STARTED.name, dict(base), start)]
         for number, (after, by_visitor) in enumerate(self.exchange, start=1):
             spec = MESSAGE_SENT if by_visitor else MESSAGE_RECEIVED
             message_id = f"{self.conversation_id}-msg-{number}"
-            when = self.started_at + timedelta(seconds=after)
+            when = start + timedelta(seconds=after)
             events.append(TestEvent(spec.name, {**base, "message_id": message_id}, when))
-        ended = self.started_at + timedelta(seconds=self.ended_after)
+        ended = start + timedelta(seconds=self.ended_after)
         duration = {"conversation_duration": int(self.ended_after)}
         events.append(TestEvent(CONVERSATION_ENDED.name, {**base, **duration}, ended))
         return events

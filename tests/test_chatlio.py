@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -101,6 +101,14 @@ def test_every_value_is_editable() -> None:
         "conversation_duration": 9,
     }
     assert conversation.with_visitor("v-2").visitor_id == "v-2"
+
+
+def test_a_conversation_ends_now_not_in_the_future() -> None:
+    before = datetime.now(UTC)
+    events = replace(Conversation(), ended_after=3600).events()
+    after = datetime.now(UTC)
+    assert before <= events[-1].timestamp <= after
+    assert events[0].timestamp <= before - timedelta(seconds=3599)
 
 
 def test_two_conversations_do_not_share_ids() -> None:

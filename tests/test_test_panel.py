@@ -16,6 +16,7 @@ from pytestqt.qtbot import QtBot
 from app.chatlio import EVENTS
 from app.segment.client import RetryPolicy
 from app.segment.endpoint import parse_endpoint
+from app.segment.sandbox import Sandbox
 from app.ui import browser, response_view
 from app.ui.session import Session
 from app.ui.test_panel import TestPanel
@@ -146,9 +147,10 @@ def test_cancel_during_a_slow_send(qtbot: QtBot, panel: TestPanel, session: Sess
 
 
 def test_copy_as_curl_hides_the_key_unless_asked(
-    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox
 ) -> None:
-    session = make_session(tmp_path, key=KEY)
+    session = make_session(tmp_path, key=KEY, sandbox=False)
+    session.custom_endpoint = parse_endpoint(sandbox.url)  # stands in for Segment
     widget = TestPanel(session)
     qtbot.addWidget(widget)
     click_and_wait(qtbot, widget, "Send Live Chat Message Sent")
@@ -166,9 +168,11 @@ def test_copy_as_curl_hides_the_key_unless_asked(
     qtbot.mouseClick(copy, Qt.MouseButton.LeftButton)
     assert token not in QGuiApplication.clipboard().text()
     monkeypatch.setattr(response_view.RevealKeyDialog, "ask", classmethod(lambda cls, p: True))
+    widget.view._secret_clipboard.clear_after_ms = 200
     qtbot.mouseClick(copy, Qt.MouseButton.LeftButton)
     assert token in QGuiApplication.clipboard().text()
-    QGuiApplication.clipboard().clear()
+    assert "cleared again" in widget.view._copied.text()
+    qtbot.waitUntil(lambda: token not in QGuiApplication.clipboard().text(), timeout=2000)
     session.close()
 
 

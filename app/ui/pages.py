@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QByteArray, QMimeData, Qt, QTimer, Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -48,13 +47,13 @@ from app.ui.page_kit import (
     Page,
     text_label,
 )
+from app.ui.secret_clipboard import SecretClipboard
 from app.ui.session import Session
 from app.ui.worker import run_in_background
 
 log = logging.getLogger(__name__)
 
 SANDBOX_LOCATION = "built-in sandbox (no key)"
-CLIPBOARD_CLEAR_MS = 60_000
 
 
 def make_button(text: str, accessible_name: str, name: str) -> QPushButton:
@@ -619,11 +618,8 @@ class ChatlioPage(Page):
             "Paste the write key into the Segment setting in Chatlio's dashboard, so that "
             "Chatlio sends its events to your new source.",
         )
-        self.clear_clipboard_after_ms = CLIPBOARD_CLEAR_MS
-        self._copied: str | None = None
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.timeout.connect(self.clear_clipboard)
+        self._clipboard = SecretClipboard(self)
+        self._clipboard.cleared.connect(self.on_clipboard_cleared)
 
         self._copy = make_button(
             "&Copy the write key", "Copy the write key to the clipboard", "copy_key"
@@ -695,7 +691,7 @@ class ChatlioPage(Page):
             self._copy_notice.show_message(
                 Kind.WARNING, "No write key is held yet: go back to the write key step."
             )
-        elif not self._timer.isActive():
+        elif not self._clipboard.is_pending():
             self._copy_notice.clear()
 
     def isComplete(self) -> bool:
@@ -705,40 +701,36 @@ class ChatlioPage(Page):
         # Going back keeps the ticks (QWizard would clear them).
         pass
 
+    @property
+    def clear_clipboard_after_ms(self) -> int:
+        return self._clipboard.clear_after_ms
+
+    @clear_clipboard_after_ms.setter
+    def clear_clipboard_after_ms(self, value: int) -> None:
+        self._clipboard.clear_after_ms = value
+
     @Slot()
     def on_copy_clicked(self) -> None:
         key = None if self._session.use_sandbox else self._session.write_key()
         if key is None:
             return
-        data = QMimeData()
-        data.setText(key)
-        # Asks clipboard managers (Klipper, and others that honour it) not to keep a history.
-        data.setData("x-kde-passwordManagerHint", QByteArray(b"secret"))
-        QGuiApplication.clipboard().setMimeData(data)
-        self._copied = key
-        self._timer.start(self.clear_clipboard_after_ms)
-        seconds = max(1, math.ceil(self.clear_clipboard_after_ms / 1000))
+        self._clipboard.copy(key)
         self._copy_notice.show_message(
             Kind.OK,
-            f"Copied. The clipboard is cleared again in {seconds} seconds if it still holds "
-            "the key.",
+            f"Copied. The clipboard is cleared again in {self._clipboard.seconds} seconds if it "
+            "still holds the key.",
         )
 
-    @Slot()
     def clear_clipboard(self) -> None:
         """Clear the clipboard now if it still holds the key copied from here."""
-        self._timer.stop()
-        if self._copied is None:
-            return
-        clipboard = QGuiApplication.clipboard()
-        if clipboard.text() == self._copied:
-            clipboard.clear()
-            self._copy_notice.show_message(
-                Kind.INFO, "The clipboard was cleared. Copy the key again if you still need it."
-            )
-        else:
+        if not self._clipboard.clear_now():
             self._copy_notice.clear()
-        self._copied = None
+
+    @Slot()
+    def on_clipboard_cleared(self) -> None:
+        self._copy_notice.show_message(
+            Kind.INFO, "The clipboard was cleared. Copy the key again if you still need it."
+        )
 
 
 # --- 6. destinations and warehouse ----------------------------------------------------------

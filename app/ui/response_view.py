@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.segment.result import WHAT_200_PROVES, SendResult
+from app.ui.secret_clipboard import SecretClipboard
 
 OK_MARK, FAIL_MARK = "\u2714", "\u2716"
 
@@ -120,6 +121,7 @@ class ResponseView(QWidget):
         self._with_key = QCheckBox("with the write &key")
         self._with_key.setAccessibleName("Include the write key in the copied command")
         self._with_key.setToolTip("Off by default: the copied command shows <write key hidden>.")
+        self._secret_clipboard = SecretClipboard(self)
         self._copied = QLabel()
         self._copied.setAccessibleName("Copy status")
 
@@ -204,12 +206,16 @@ class ResponseView(QWidget):
             if key is None or not RevealKeyDialog.ask(self):
                 self._copied.setText("Not copied.")
                 return
-        QGuiApplication.clipboard().setText(result.request.as_curl(write_key=key))
-        self._copied.setText(
-            "Copied, with the write key. Clear your clipboard when done."
-            if key
-            else "Copied; the write key shows as <write key hidden>."
-        )
+        command = result.request.as_curl(write_key=key)
+        if key:
+            self._secret_clipboard.copy(command)
+            self._copied.setText(
+                "Copied, with the write key. The clipboard is cleared again in "
+                f"{self._secret_clipboard.seconds} seconds if it still holds it."
+            )
+        else:
+            QGuiApplication.clipboard().setText(command)
+            self._copied.setText("Copied; the write key shows as <write key hidden>.")
 
     # --- rendering --------------------------------------------------------------------------
 

@@ -221,7 +221,6 @@ class TestPanel(QWidget):
             agent=Agent(
                 str(values["agent_id"]), str(values["agent_name"]), str(values["agent_username"])
             ),
-            started_at=datetime.now(UTC),
         )
         duration = int(values["conversation_duration"])
         # Keep the messages inside the conversation's length, in order.
