@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from app import __version__
-from app.chatlio import EVENTS
+from app.chatlio import EVENTS, Conversation
 from app.segment.sandbox import Sandbox
 from tests.cli_helpers import run_cli
 
@@ -140,7 +140,29 @@ def test_a_newcomer_can_follow_sandbox_then_send() -> None:
 
 
 def test_human_output_explains_what_a_200_proves(sandbox: Sandbox) -> None:
-    # A loopback address stands in for Segment here; a custom https endpoint would print the same.
+    from app.cli import Report
+    from app.segment.client import SegmentClient
+    from app.segment.endpoint import Endpoint
+    from app.segment.payload import Visitor
+    from app.segment.result import WHAT_200_PROVES
+
+    # The report as it reads after a send to Segment (a non-loopback endpoint stands in).
+    conversation = Conversation()
+    visitor = Visitor(conversation.visitor_id)
+    with SegmentClient(KEY, Endpoint(sandbox.url, "custom")) as client:
+        results = client.send_each(conversation.events()[:1], visitor)
+    out = io.StringIO()
+    report = Report(out, as_json=False, verbose=False)
+    report.result(results[0])
+    report.finish(results, conversation.conversation_id, visitor, local=False)
+    text = out.getvalue()
+    assert "Segment received it (HTTP 200)." in text
+    assert WHAT_200_PROVES in text
+    assert f"search for {conversation.visitor_id} or {conversation.conversation_id}" in text
+    assert "verified" not in text.lower()
+
+
+def test_verbose_output_shows_the_request_with_the_key_hidden(sandbox: Sandbox) -> None:
     result = run_cli(
         "send", "--event", "conversation-ended", "--endpoint", sandbox.url, "--verbose",
         env={"SEGMENT_WRITE_KEY": KEY},

@@ -257,11 +257,14 @@ def test_invalid_events_are_not_sent(client: SegmentClient, sandbox: Sandbox) ->
     assert sandbox.requests() == []
 
 
-def test_unknown_key_still_gets_200_and_we_say_what_that_means(sandbox: Sandbox) -> None:
-    with SegmentClient("not-a-real-key", parse_endpoint(sandbox.url)) as client:
+def test_a_200_is_reported_as_received_never_as_verified(sandbox: Sandbox) -> None:
+    # A non-loopback endpoint as Segment's stand-in, so the message speaks of Segment.
+    endpoint = Endpoint(sandbox.url, "custom")
+    with SegmentClient("not-a-real-key", endpoint) as client:
         result = client.track(Conversation().events()[0], Visitor("v"))
     assert result.ok
-    assert "does not prove" in WHAT_200_PROVES
+    assert result.message == "Segment received it (HTTP 200)."
+    assert "does not prove that the write key" in WHAT_200_PROVES
 
 
 def test_the_key_appears_in_no_result_log_or_repr(

@@ -108,3 +108,25 @@ def _no_real_dialogs(monkeypatch: pytest.MonkeyPatch) -> None:
     from app.ui import main_window
 
     monkeypatch.setattr(main_window.AboutDialog, "ask", classmethod(lambda cls, parent: None))
+
+
+def test_cancelling_setup_again_leaves_the_window_telling_the_truth(
+    qtbot: QtBot, tmp_path: Path, secret_service: SecretServiceSession
+) -> None:
+    store = KeyStore(backend=secret_service.backend())
+    store.save("Chatlio Prod", KEY)
+    session = returning_session(tmp_path, store)
+    controller = AppController(session)
+    controller.start()
+    window = controller.window
+    assert isinstance(window, MainWindow)
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: session.write_key() == KEY, timeout=5000)
+    window.setup_requested.emit()
+    wizard = shown_wizard(controller)
+    session.use_sandbox = True  # what ticking "try it without a Segment account" does
+    wizard.reject()
+    assert controller.wizard is None
+    assert "sandbox" in window._header.text()
+    assert "sandbox" in window.panel._target.text()
+    session.close()

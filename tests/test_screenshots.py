@@ -135,6 +135,9 @@ def test_every_screen_and_no_key_anywhere(
     with qtbot.waitSignal(panel.finished, timeout=10_000):
         panel.send_conversation()
     assert [e.write_key for e in sandbox.events()] == [planted_key] * 6
+    meaning = panel.view._verdict.toPlainText()
+    assert "does not prove that the write key" in meaning
+    assert session.settings.visitor_id in meaning
     camera.shoot(wizard, "07-test-events-sent")
     session.retry = RetryPolicy(max_attempts=3, initial_backoff=0.05)
     sandbox.fail_next(503, times=20)

@@ -139,6 +139,7 @@ def test_cancel_during_a_slow_send(qtbot: QtBot, panel: TestPanel, session: Sess
         qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
     assert blocker.args is not None
     results = blocker.args[0]
+    assert len(results) == 6
     assert all(r.error_kind == "cancelled" for r in results)
     assert "Cancelled" in panel._status.text()
     assert button(panel, "Send a whole test conversation").isEnabled()

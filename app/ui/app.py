@@ -43,6 +43,7 @@ class AppController(QObject):
         if self.wizard is None:
             self.wizard = SetupWizard(self.session, self._make_panel)
             self.wizard.accepted.connect(self.on_wizard_accepted)
+            self.wizard.rejected.connect(self.on_wizard_rejected)
         self.wizard.show()
         self.wizard.raise_()
 
@@ -53,11 +54,24 @@ class AppController(QObject):
 
     @Slot()
     def on_wizard_accepted(self) -> None:
-        self.wizard = None
+        self._drop_wizard()
         if self.window is not None:
             self.window.close()
+            self.window.deleteLater()
             self.window = None
         self.show_main()
+
+    @Slot()
+    def on_wizard_rejected(self) -> None:
+        self._drop_wizard()
+        if self.window is not None:
+            # Pages apply what the user chose as they go: show the session as it is now.
+            self.window.load_key()
+
+    def _drop_wizard(self) -> None:
+        if self.wizard is not None:
+            self.wizard.deleteLater()
+            self.wizard = None
 
     def show_main(self) -> None:
         if self.window is None:

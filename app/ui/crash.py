@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import Callable
 from types import TracebackType
@@ -13,8 +14,13 @@ log = logging.getLogger(__name__)
 HIDDEN = "<write key hidden>"
 
 
+# Segment write keys are normally 32 letters and digits; one typed but never saved is not in
+# the session, so anything of that shape goes too (at worst a harmless hash is hidden).
+KEY_SHAPED = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{32}(?![A-Za-z0-9])")
+
+
 def scrub(text: str, secrets: list[str]) -> str:
-    """Remove every secret, and its Basic-auth and base64 forms, from `text`."""
+    """Remove every secret, its Basic-auth and base64 forms, and anything key-shaped."""
     import base64
 
     for secret in filter(None, secrets):
@@ -22,7 +28,7 @@ def scrub(text: str, secrets: list[str]) -> str:
         forms.append(base64.b64encode(secret.encode()).decode())
         for form in forms:
             text = text.replace(form, HIDDEN)
-    return text
+    return KEY_SHAPED.sub(HIDDEN, text)
 
 
 class CrashDialog:

@@ -847,6 +847,17 @@ class FinishPage(Page):
 
     def initializePage(self) -> None:
         session, settings = self._session, self._session.settings
+        if session.use_sandbox:
+            self.setTitle("Ready to try it out")
+            self.setSubTitle(
+                "Nothing was connected to Segment: test events go to the built-in sandbox. Run "
+                "the setup again with your source's write key when you are ready."
+            )
+        else:
+            self.setTitle("Chatlio is set up")
+            self.setSubTitle(
+                "Here is what you set up. After Finish, the app opens on its test screen."
+            )
         schema = warehouse.schema_name(session.source_name)
         self._values["source"].setText(session.source_name)
         self._values["region"].setText(REGION_NAMES.get(settings.region, "not chosen"))
