@@ -15,6 +15,11 @@ if TYPE_CHECKING:
     from app.segment.sandbox import Sandbox
 
 
+# The keyring may show an unlock prompt that a person has to answer: give them time. The window
+# stays responsive meanwhile (calls run on a worker), and a hung keyring still ends.
+KEYRING_TIMEOUT = 120.0
+
+
 class Session:
     """Shared by the wizard pages and the test panel; blocking methods are for worker threads."""
 
@@ -44,7 +49,7 @@ class Session:
             if self._keystore is None:
                 from app.keystore import KeyStore
 
-                self._keystore = KeyStore()
+                self._keystore = KeyStore(timeout=KEYRING_TIMEOUT)
             return self._keystore
 
     def set_key(self, key: str, location: str) -> None:
