@@ -241,9 +241,11 @@ class ResponseView(QWidget):
         """The long form of the headline: what the answer proves, and where to look next."""
         if not result.ok:
             tries = f" over {len(result.attempts)} tries" if len(result.attempts) > 1 else ""
+            if result.request is None:  # nothing went out: the headline says why
+                return "<p>Nothing was sent. The <i>Request</i> tab shows the event as built.</p>"
             return (
-                f"<p>{escape(result.message)}</p><p>The <i>Answer</i> tab shows exactly what came "
-                f"back, <i>Request</i> what was sent{tries}, and <i>Timing</i> each try.</p>"
+                f"<p>The <i>Answer</i> tab shows exactly what came back, <i>Request</i> what was "
+                f"sent{tries}, and <i>Timing</i> each try.</p>"
             )
         if self._local:
             return (
