@@ -18,10 +18,6 @@ class PropertySpec:
     json_type: JsonType
     description: str
 
-    @property
-    def python_type(self) -> type:
-        return int if self.json_type == "integer" else str
-
 
 @dataclass(frozen=True)
 class EventSpec:
@@ -174,11 +170,6 @@ class Conversation:
 
     def with_visitor(self, visitor_id: str) -> Conversation:
         return replace(self, visitor_id=visitor_id)
-
-
-def example_properties(spec: EventSpec, conversation: Conversation | None = None) -> dict[str, Any]:
-    """Properties for one event of `spec`, pre-filled from a (new) test conversation."""
-    return dict((conversation or Conversation()).event(spec.name).properties)
 
 
 def property_type_errors(properties: dict[str, Any]) -> list[str]:

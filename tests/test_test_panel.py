@@ -286,4 +286,5 @@ def test_sandbox_mode_never_sends_the_real_key(qtbot: QtBot, tmp_path: Path) -> 
     qtbot.addWidget(widget)
     click_and_wait(qtbot, widget, "Send Live Chat Conversation Started")
     assert [e.write_key for e in session.sandbox().events()] == [SANDBOX_KEY]
+    assert session.secrets() == [KEY]  # still scrubbed from crash reports in sandbox mode
     session.close()

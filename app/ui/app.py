@@ -130,7 +130,7 @@ def run_gui(argv: Sequence[str] | None = None) -> int:
     app.setApplicationVersion(__version__)
     app.setDesktopFileName(APP_ID)
     session = Session(AppSettings())
-    crash.install(lambda: [k for k in (session.write_key(),) if k])
+    crash.install(session.secrets)
     controller = AppController(session)
     controller.start()
     # After the first paint: the icon is not in the window's first frame, and loading the SVG

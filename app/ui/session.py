@@ -58,9 +58,9 @@ class Session:
     def forget_key(self) -> None:
         self._key, self.key_location = None, None
 
-    @property
-    def has_key(self) -> bool:
-        return self._key is not None or self.use_sandbox
+    def secrets(self) -> list[str]:
+        """What must never be shown: the real key, whatever mode the session is in."""
+        return [self._key] if self._key else []
 
     def write_key(self) -> str | None:
         """The key to send with; in sandbox mode always a made-up one, never the real key."""

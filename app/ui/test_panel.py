@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.chatlio import EVENTS, PROPERTIES, Agent, Conversation, TestEvent, new_id
+from app.chatlio import EVENTS, EVENTS_BY_NAME, PROPERTIES, Agent, Conversation, TestEvent, new_id
 from app.segment import links
 from app.segment.result import ErrorKind
 from app.ui import browser
@@ -135,6 +135,7 @@ class TestPanel(QWidget):
         self._progress = QProgressBar()
         self._progress.setAccessibleName("Sending progress")
         self._progress.setTextVisible(False)
+        self._progress.setRange(0, 0)  # indeterminate: sends report no percentage
         self._progress.setMaximumHeight(12)
         self._progress.hide()
         self._status = QLabel()
@@ -211,7 +212,6 @@ class TestPanel(QWidget):
             button.setEnabled(can_send)
         self._cancel_button.setEnabled(busy)
         self._progress.setVisible(busy)
-        self._progress.setRange(0, 0)
 
     def _conversation(self) -> Conversation:
         values = {name: self._value(name) for name in PROPERTIES}
@@ -235,7 +235,7 @@ class TestPanel(QWidget):
 
     def single_event(self, name: str) -> TestEvent:
         """One event of `name` with exactly the properties shown in the form."""
-        spec = next(e for e in EVENTS if e.name == name)
+        spec = EVENTS_BY_NAME[name]
         properties = {p: self._value(p) for p in spec.properties}
         return TestEvent(name, properties, datetime.now(UTC))
 

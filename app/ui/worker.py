@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal, Slot
@@ -61,16 +61,6 @@ class _Relay(QObject):
             self._on_progress(value)
 
 
-class Task(Generic[T]):
-    """A handle on one piece of background work."""
-
-    def __init__(self, thread: threading.Thread) -> None:
-        self._thread = thread
-
-    def is_running(self) -> bool:
-        return self._thread.is_alive()
-
-
 def run_in_background(
     work: Callable[[Callable[[Any], None]], T],
     on_success: Callable[[T], None],
@@ -78,7 +68,7 @@ def run_in_background(
     on_progress: Callable[[Any], None] | None = None,
     name: str = "background",
     owner: QObject | None = None,
-) -> Task[T]:
+) -> None:
     """Call `work(report)` on a daemon thread; callbacks run later on the GUI thread.
 
     `report(value)` may be called from the worker to deliver `on_progress(value)` on the GUI
@@ -96,6 +86,4 @@ def run_in_background(
         else:
             relay.finished.emit(True, value)
 
-    thread = threading.Thread(target=run, name=name, daemon=True)
-    thread.start()
-    return Task(thread)
+    threading.Thread(target=run, name=name, daemon=True).start()
