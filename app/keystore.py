@@ -13,6 +13,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, runtime_checkable
 
+from app.redaction import mask
+
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
 
@@ -33,7 +35,6 @@ __all__ = [
     "WriteKeyStore",
     "check_source",
     "check_write_key",
-    "mask",
 ]
 
 # Failures are logged at INFO: callers show the exception's message to the person, and with no
@@ -212,13 +213,6 @@ def check_source(source: str) -> str:
             f"for example '{DEFAULT_SOURCE}'."
         )
     return name
-
-
-def mask(key: str) -> str:
-    """At most the first two and last two characters: 'ab…yz'; short keys are fully hidden."""
-    if len(key) < 8:
-        return "••••"
-    return f"{key[:2]}…{key[-2:]}"
 
 
 @runtime_checkable

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from app.chatlio import Conversation
+from app.redaction import REDACTED_AUTH
 from app.segment.cancel import CancelToken
 from app.segment.client import (
     USER_AGENT,
@@ -28,7 +29,7 @@ from app.segment.client import (
 )
 from app.segment.endpoint import Endpoint, parse_endpoint
 from app.segment.payload import Visitor
-from app.segment.result import REDACTED_AUTH, WHAT_200_PROVES, ErrorKind
+from app.segment.result import WHAT_200_PROVES, ErrorKind
 from app.segment.sandbox import Sandbox
 
 KEY = "PlantedClientKey0123456789abcdef"

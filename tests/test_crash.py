@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from app import redaction
 from app.ui import crash
 
 
@@ -16,11 +17,11 @@ def test_scrub_hides_every_form_of_the_key_and_key_shaped_text() -> None:
     typed = secrets.token_hex(16)  # 32 letters and digits, never saved anywhere
     basic = base64.b64encode(f"{key}:".encode()).decode()
     text = f"key={key} auth=Basic {basic} typed={typed} ok=short123"
-    scrubbed = crash.scrub(text, [key])
+    scrubbed = redaction.scrub(text, [key])
     for secret in (key, basic, typed):
         assert secret not in scrubbed
     assert "ok=short123" in scrubbed
-    assert scrubbed.count(crash.HIDDEN) == 3
+    assert scrubbed.count(redaction.HIDDEN) == 3
 
 
 def test_the_hook_shows_a_scrubbed_report(qapp: object, monkeypatch: pytest.MonkeyPatch) -> None:

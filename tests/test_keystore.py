@@ -29,8 +29,8 @@ from app.keystore import (
     SessionKeyStore,
     WriteKeyStore,
     check_write_key,
-    mask,
 )
+from app.redaction import mask
 from tests.secret_service import DBusSession, SecretServiceSession
 
 KEY = "q1W2e3R4t5Y6u7I8o9P0a1S2d3F4g5H6"

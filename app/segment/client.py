@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import email.utils
 import functools
@@ -23,6 +22,7 @@ from urllib.parse import urlsplit
 
 from app import __version__
 from app.chatlio import TestEvent
+from app.redaction import REDACTED_AUTH, basic_auth
 from app.segment.cancel import Cancelled, CancelToken
 from app.segment.endpoint import US, Endpoint
 from app.segment.payload import (
@@ -33,7 +33,7 @@ from app.segment.payload import (
     event_problems,
     now_iso,
 )
-from app.segment.result import REDACTED_AUTH, Attempt, ErrorKind, SendResult, SentRequest
+from app.segment.result import Attempt, ErrorKind, SendResult, SentRequest
 
 if TYPE_CHECKING:
     import httpx
@@ -117,10 +117,6 @@ def proxy_for(url: str) -> str | None:
     return proxy or None
 
 
-def _basic_auth(write_key: str) -> str:
-    return "Basic " + base64.b64encode(f"{write_key}:".encode()).decode()
-
-
 class SegmentClient:
     """Sends Live Chat events to one Segment source; blocking, so the GUI runs it on a worker.
 
@@ -142,7 +138,7 @@ class SegmentClient:
         self._sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
         self._sockets_lock = threading.Lock()  # the worker adds, the Cancel button's thread cuts
         self._cancel: CancelToken | None = None
-        self._auth = _basic_auth(write_key)
+        self._auth = basic_auth(write_key)
         self.endpoint = endpoint
         self._proxy = proxy_for(endpoint.base_url)
         self.retry = retry or RetryPolicy()

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import shlex
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-REDACTED_AUTH = "Basic <write key hidden>"
+from app.redaction import basic_auth
 
 WHAT_200_PROVES = (
     "A 200 answer proves the request was well formed and reached Segment. It does not prove "
@@ -50,8 +49,7 @@ class SentRequest:
         """A cURL command line; the key appears only when the caller passes it on purpose."""
         headers = dict(self.headers)
         if write_key is not None:
-            token = base64.b64encode(f"{write_key}:".encode()).decode()
-            headers["Authorization"] = f"Basic {token}"
+            headers["Authorization"] = basic_auth(write_key)
         parts = ["curl", "-X", self.method, shlex.quote(self.url)]
         for name, value in headers.items():
             if name.lower() in ("content-length", "host", "accept-encoding", "connection"):

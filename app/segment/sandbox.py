@@ -27,7 +27,7 @@ from socketserver import TCPServer
 from types import FrameType, TracebackType
 from typing import Any, Final, Literal, Self, TextIO, cast
 
-from app.keystore import mask
+from app.redaction import mask
 
 MAX_EVENT_BYTES: Final = 32 * 1024
 MAX_BATCH_BYTES: Final = 500 * 1024

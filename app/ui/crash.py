@@ -3,32 +3,15 @@
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from collections.abc import Callable
 from types import TracebackType
 
 from PySide6.QtWidgets import QApplication
 
+from app.redaction import scrub
+
 log = logging.getLogger(__name__)
-HIDDEN = "<write key hidden>"
-
-
-# Segment write keys are normally 32 letters and digits; one typed but never saved is not in
-# the session, so anything of that shape goes too (at worst a harmless hash is hidden).
-KEY_SHAPED = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{32}(?![A-Za-z0-9])")
-
-
-def scrub(text: str, secrets: list[str]) -> str:
-    """Remove every secret, its Basic-auth and base64 forms, and anything key-shaped."""
-    import base64
-
-    for secret in filter(None, secrets):
-        forms = [secret, base64.b64encode(f"{secret}:".encode()).decode()]
-        forms.append(base64.b64encode(secret.encode()).decode())
-        for form in forms:
-            text = text.replace(form, HIDDEN)
-    return KEY_SHAPED.sub(HIDDEN, text)
 
 
 class CrashDialog:

@@ -36,8 +36,8 @@ from app.keystore import (
     KeystoreUnavailable,
     SaveResult,
     check_write_key,
-    mask,
 )
+from app.redaction import mask
 from app.segment import links, warehouse
 from app.ui.browser import LinkButton
 from app.ui.page_kit import (

@@ -75,11 +75,11 @@ def main(rounds: int, warmup: int) -> dict[str, Any]:
     import httpx
 
     from app.chatlio import Conversation
+    from app.redaction import REDACTED_AUTH, basic_auth
     from app.segment.cancel import CancelToken
-    from app.segment.client import SegmentClient, _basic_auth
+    from app.segment.client import SegmentClient
     from app.segment.endpoint import parse_endpoint
     from app.segment.payload import Visitor
-    from app.segment.result import REDACTED_AUTH
 
     proc, url = _start_sandbox()
     try:
@@ -98,7 +98,7 @@ def main(rounds: int, warmup: int) -> dict[str, Any]:
         requests = []
         for request in sent:
             headers = {
-                name: (_basic_auth(KEY) if value == REDACTED_AUTH else value)
+                name: (basic_auth(KEY) if value == REDACTED_AUTH else value)
                 for name, value in request.headers.items()
                 if name.lower() not in ("host", "content-length")
             }
