@@ -16,9 +16,9 @@ from app.chatlio import EVENTS, Conversation, EventSpec, find_event
 from app.segment import SANDBOX_KEY
 
 if TYPE_CHECKING:
-    from app.segment.client import RetryPolicy
     from app.segment.payload import Visitor
     from app.segment.result import SendResult
+    from app.segment.retry import RetryPolicy
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 KEY_ENV = "SEGMENT_WRITE_KEY"
@@ -235,7 +235,7 @@ def _chosen_events(args: argparse.Namespace) -> list[EventSpec]:
 def _send(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
     from app.segment.cancel import CancelToken
     from app.segment.client import SegmentClient
-    from app.segment.endpoint import EndpointError, parse_endpoint
+    from app.segment.endpoint import EndpointError, Region, parse_endpoint
     from app.segment.payload import Visitor
 
     if args.all and args.event:
@@ -279,7 +279,9 @@ def _send(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
             except KeyboardInterrupt:
                 cancel.cancel()
                 raise
-        report.finish(results, conversation.conversation_id, visitor, endpoint.region == "local")
+        report.finish(
+            results, conversation.conversation_id, visitor, endpoint.region is Region.LOCAL
+        )
         return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
     finally:
         if sandbox is not None:
@@ -287,7 +289,7 @@ def _send(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
 
 
 def _retry_policy(max_attempts: int | None) -> RetryPolicy:
-    from app.segment.client import RetryPolicy
+    from app.segment.retry import RetryPolicy
 
     return RetryPolicy() if max_attempts is None else RetryPolicy(max_attempts=max_attempts)
 

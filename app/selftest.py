@@ -222,9 +222,10 @@ def check_tls() -> str:
 def check_round_trip() -> str:
     """One event goes through the real client to an in-process sandbox, and arrives."""
     from app.chatlio import Conversation
-    from app.segment.client import RetryPolicy, SegmentClient
+    from app.segment.client import SegmentClient
     from app.segment.endpoint import parse_endpoint
     from app.segment.payload import Visitor
+    from app.segment.retry import RetryPolicy
     from app.segment.sandbox import Sandbox
 
     conversation = Conversation()

@@ -142,14 +142,14 @@ def test_a_newcomer_can_follow_sandbox_then_send() -> None:
 def test_human_output_explains_what_a_200_proves(sandbox: Sandbox) -> None:
     from app.cli import Report
     from app.segment.client import SegmentClient
-    from app.segment.endpoint import Endpoint
+    from app.segment.endpoint import Endpoint, Region
     from app.segment.payload import Visitor
     from app.segment.result import WHAT_200_PROVES
 
     # The report as it reads after a send to Segment (a non-loopback endpoint stands in).
     conversation = Conversation()
     visitor = Visitor(conversation.visitor_id)
-    with SegmentClient(KEY, Endpoint(sandbox.url, "custom")) as client:
+    with SegmentClient(KEY, Endpoint(sandbox.url, Region.CUSTOM)) as client:
         results = client.send_each(conversation.events()[:1], visitor)
     out = io.StringIO()
     report = Report(out, as_json=False, verbose=False)

@@ -21,15 +21,14 @@ from app.redaction import REDACTED_AUTH
 from app.segment.cancel import CancelToken
 from app.segment.client import (
     USER_AGENT,
-    RetryPolicy,
     SegmentClient,
     _classify,
     make_ssl_context,
-    parse_retry_after,
 )
-from app.segment.endpoint import Endpoint, parse_endpoint
+from app.segment.endpoint import Endpoint, Region, parse_endpoint
 from app.segment.payload import Visitor
 from app.segment.result import WHAT_200_PROVES, ErrorKind
+from app.segment.retry import RetryPolicy, parse_retry_after
 from app.segment.sandbox import Sandbox
 
 KEY = "PlantedClientKey0123456789abcdef"
@@ -175,7 +174,7 @@ def test_timeout_is_a_clear_error(sandbox: Sandbox) -> None:
 
 
 def test_tls_failure_is_not_retried_and_explained(sandbox: Sandbox) -> None:
-    endpoint = Endpoint(sandbox.url.replace("http://", "https://"), "custom")
+    endpoint = Endpoint(sandbox.url.replace("http://", "https://"), Region.CUSTOM)
     with SegmentClient(KEY, endpoint, retry=FAST, timeout=2) as client:
         result = client.track(Conversation().events()[0], Visitor("v"))
     assert result.error_kind is ErrorKind.TLS
@@ -260,7 +259,7 @@ def test_invalid_events_are_not_sent(client: SegmentClient, sandbox: Sandbox) ->
 
 def test_a_200_is_reported_as_received_never_as_verified(sandbox: Sandbox) -> None:
     # A non-loopback endpoint as Segment's stand-in, so the message speaks of Segment.
-    endpoint = Endpoint(sandbox.url, "custom")
+    endpoint = Endpoint(sandbox.url, Region.CUSTOM)
     with SegmentClient("not-a-real-key", endpoint) as client:
         result = client.track(Conversation().events()[0], Visitor("v"))
     assert result.ok

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.segment.endpoint import EU, US, EndpointError, parse_endpoint
+from app.segment.endpoint import EU, US, EndpointError, Region, parse_endpoint
 
 
 def test_default_is_us_and_eu_is_flagged() -> None:
@@ -23,7 +23,7 @@ def test_default_is_us_and_eu_is_flagged() -> None:
     "url", ["http://127.0.0.1:8471", "http://localhost:9", "http://[::1]:80", "http://127.9.9.9"]
 )
 def test_plain_http_only_to_loopback(url: str) -> None:
-    assert parse_endpoint(url).region == "local"
+    assert parse_endpoint(url).region is Region.LOCAL
 
 
 @pytest.mark.parametrize(
@@ -43,5 +43,5 @@ def test_unsafe_or_malformed_addresses_are_refused(url: str, why: str) -> None:
 
 def test_custom_https_endpoint() -> None:
     endpoint = parse_endpoint("https://segment-proxy.example.com/v1/")
-    assert endpoint.region == "custom"
+    assert endpoint.region is Region.CUSTOM
     assert endpoint.url("batch") == "https://segment-proxy.example.com/v1/batch"

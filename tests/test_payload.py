@@ -13,9 +13,8 @@ from hypothesis import strategies as st
 
 from app import __version__
 from app.chatlio import EVENTS, Conversation, TestEvent
+from app.segment.limits import MAX_BATCH_EVENTS, MAX_EVENT_BYTES
 from app.segment.payload import (
-    MAX_BATCH_EVENTS,
-    MAX_EVENT_BYTES,
     Visitor,
     batch_problems,
     build_track,

@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from app.keystore import KeyStore
-from app.segment.client import RetryPolicy
 from app.segment.endpoint import parse_endpoint
+from app.segment.retry import RetryPolicy
 from app.segment.sandbox import Sandbox
 from app.ui import browser
 from app.ui.main_window import MainWindow

@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QPushButton, QSpinBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.chatlio import EVENTS
-from app.segment.client import RetryPolicy
 from app.segment.endpoint import parse_endpoint
+from app.segment.retry import RetryPolicy
 from app.segment.sandbox import Sandbox
 from app.ui import browser, response_view
 from app.ui.session import Session

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import email.utils
 import functools
 import json
 import logging
-import random
 import socket
 import ssl
 import sys
@@ -16,7 +14,6 @@ import time
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -24,7 +21,7 @@ from app import __version__
 from app.chatlio import TestEvent
 from app.redaction import REDACTED_AUTH, basic_auth
 from app.segment.cancel import Cancelled, CancelToken
-from app.segment.endpoint import US, Endpoint
+from app.segment.endpoint import US, Endpoint, Region
 from app.segment.payload import (
     TrackMessage,
     Visitor,
@@ -34,6 +31,7 @@ from app.segment.payload import (
     now_iso,
 )
 from app.segment.result import Attempt, ErrorKind, SendResult, SentRequest
+from app.segment.retry import RetryPolicy, parse_retry_after
 
 if TYPE_CHECKING:
     import httpx
@@ -42,51 +40,6 @@ log = logging.getLogger(__name__)
 
 USER_AGENT = f"chatlio-segment-setup/{__version__}"
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """The official libraries' policy, bounded for a person waiting in front of a window.
-
-    Network errors and 408, 410, 429, 460 and 5xx (but 501 and 505) are retried; other 4xx never.
-    Backoff doubles from `initial_backoff` with jitter up to `max_backoff`; Retry-After is honoured
-    up to `retry_after_cap`; nothing is retried once `total_budget` seconds would be exceeded.
-    """
-
-    max_attempts: int = 6
-    initial_backoff: float = 0.5
-    max_backoff: float = 60.0
-    retry_after_cap: float = 300.0
-    total_budget: float = 90.0
-
-    def should_retry_status(self, status: int) -> bool:
-        if status in (408, 410, 429, 460):
-            return True
-        return 500 <= status < 600 and status not in (501, 505)
-
-    def backoff(self, retry_number: int) -> float:
-        """Seconds to wait before retry `retry_number` (1-based): half fixed, half random."""
-        ceiling = min(self.max_backoff, self.initial_backoff * 2.0 ** (retry_number - 1))
-        return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - jitter, not crypto
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Retry-After in seconds, from either delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    current = now if now is not None else time.time()
-    return max(0.0, when.timestamp() - current)
 
 
 def make_ssl_context() -> ssl.SSLContext:
@@ -485,7 +438,7 @@ def explain(
         else "Wait a minute and send again."
     )
     if kind is None:
-        where = "the sandbox on this computer" if endpoint.region == "local" else "Segment"
+        where = "the sandbox on this computer" if endpoint.region is Region.LOCAL else "Segment"
         return f"{where[0].upper()}{where[1:]} received it (HTTP {status})."
     messages = {
         ErrorKind.CANCELLED: "Cancelled. If a request was already on its way it may still have "

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from enum import StrEnum
 from urllib.parse import urlsplit
 
 US_HOST = "https://api.segment.io"
 EU_HOST = "https://events.eu1.segmentapis.com"
 
-Region = Literal["us", "eu", "custom", "local"]
+
+class Region(StrEnum):
+    """Where an address sends events; the value is what settings files store."""
+
+    US = "us"
+    EU = "eu"
+    CUSTOM = "custom"  # another https host: a proxy or a Segment-compatible service
+    LOCAL = "local"  # this computer: the sandbox
+
 
 EU_WARNING = (
     "This is Segment's EU host. Chatlio sources exist only in US workspaces, so Chatlio cannot "
@@ -34,18 +42,18 @@ class Endpoint:
 
     @property
     def supports_chatlio(self) -> bool:
-        return self.region != "eu"
+        return self.region is not Region.EU
 
     @property
     def warning(self) -> str | None:
-        return EU_WARNING if self.region == "eu" else None
+        return EU_WARNING if self.region is Region.EU else None
 
     def url(self, path: str) -> str:
         return f"{self.base_url}/v1/{path}"
 
 
-US = Endpoint(US_HOST, "us")
-EU = Endpoint(EU_HOST, "eu")
+US = Endpoint(US_HOST, Region.US)
+EU = Endpoint(EU_HOST, Region.EU)
 
 
 def is_loopback(hostname: str) -> bool:
@@ -85,4 +93,4 @@ def parse_endpoint(text: str) -> Endpoint:
         return US
     if base == EU_HOST:
         return EU
-    return Endpoint(base, "local" if is_loopback(hostname) else "custom")
+    return Endpoint(base, Region.LOCAL if is_loopback(hostname) else Region.CUSTOM)

@@ -10,13 +10,14 @@ from typing import Any
 
 from app import __version__
 from app.chatlio import TestEvent, property_type_errors
+from app.segment.limits import (
+    MAX_BATCH_BYTES,
+    MAX_BATCH_EVENTS,
+    MAX_EVENT_BYTES,
+    MAX_MESSAGE_ID_CHARS,
+)
 
 LIBRARY = {"name": "chatlio-segment-setup", "version": __version__}
-
-MAX_EVENT_BYTES = 32 * 1024
-MAX_BATCH_BYTES = 500 * 1024
-MAX_BATCH_EVENTS = 2500
-MAX_MESSAGE_ID_CHARS = 100
 
 
 def iso_utc(moment: datetime) -> str:

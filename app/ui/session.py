@@ -10,8 +10,8 @@ from app.ui.settings import AppSettings
 
 if TYPE_CHECKING:
     from app.keystore import WriteKeyStore
-    from app.segment.client import RetryPolicy
     from app.segment.endpoint import Endpoint
+    from app.segment.retry import RetryPolicy
     from app.segment.sandbox import Sandbox
 
 
