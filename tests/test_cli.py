@@ -136,7 +136,7 @@ def test_a_newcomer_can_follow_sandbox_then_send() -> None:
         assert server.returncode == 0
     finally:
         server.kill()
-        server.wait()
+        server.communicate()  # reaps it and closes both pipes
 
 
 def test_human_output_explains_what_a_200_proves(sandbox: Sandbox) -> None:
