@@ -2,12 +2,16 @@
 
 Run after editing the SVG: `.venv/bin/python packaging/make_icons.py`. It needs only Qt (QtSvg
 ships in PySide6-Essentials); .ico and .icns are written here with the standard library, so
-neither Pillow nor macOS's iconutil is needed. Output is byte-for-byte repeatable with one Qt.
+neither Pillow nor macOS's iconutil is needed. Output is repeatable with one Qt on one CPU;
+another CPU may differ by a level in a few antialiased pixels, so the tests compare the pictures
+with a tolerance and check `rendered-from.json`, the SVG digest recorded here, not PNG bytes.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
 import struct
 import sys
@@ -16,6 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 ICONS = ROOT / "resources" / "icons"
 SVG = ICONS / "app.svg"
+# What the committed icons were rendered from: the SVG's digest, checked by the tests.
+MANIFEST = "rendered-from.json"
 # freedesktop hicolor sizes; 512 is also the largest Windows and macOS need besides @2x.
 PNG_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 ICO_SIZES = (16, 24, 32, 48, 64, 128, 256)
@@ -105,8 +111,14 @@ def generate(svg: Path = SVG, out: Path = ICONS) -> list[Path]:
         written.append(path)
     (out / "app.ico").write_bytes(ico({size: pngs[size] for size in ICO_SIZES}))
     (out / "app.icns").write_bytes(icns(pngs))
-    written += [out / "app.ico", out / "app.icns"]
+    manifest = out / MANIFEST
+    manifest.write_text(json.dumps({"svg_sha256": svg_digest(svg)}, indent=2) + "\n")
+    written += [out / "app.ico", out / "app.icns", manifest]
     return written
+
+
+def svg_digest(svg: Path = SVG) -> str:
+    return hashlib.sha256(svg.read_bytes()).hexdigest()
 
 
 def main() -> int:

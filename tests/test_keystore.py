@@ -336,8 +336,8 @@ def test_a_keyring_started_later_is_found_on_retry(
 
 @keyring_test
 def test_locked_keyring(locked_secret_service: SecretServiceSession) -> None:
-    store = KeyStore(locked_secret_service.backend(), timeout=2)
-    started = time.monotonic()
+    # A long timeout: were a prompt waiting for a person, the calls would end in TIMEOUT.
+    store = KeyStore(locked_secret_service.backend(), timeout=30)
     for call in (
         lambda: store.save(DEFAULT_SOURCE, KEY),
         lambda: store.load(DEFAULT_SOURCE),
@@ -348,8 +348,6 @@ def test_locked_keyring(locked_secret_service: SecretServiceSession) -> None:
             call()
         assert_unavailable(excinfo, Reason.LOCKED)
         assert "unlock your keyring" in excinfo.value.message
-    # No prompter can appear on the test bus, so gnome-keyring reports the lock at once.
-    assert time.monotonic() - started < 2
 
 
 @keyring_test
@@ -358,7 +356,7 @@ def test_keyring_left_locked_at_login(secret_service: SecretServiceSession) -> N
     secret_service.restart(unlock=False)
 
     with pytest.raises(KeystoreUnavailable) as excinfo:
-        KeyStore(secret_service.backend(), timeout=2).load(DEFAULT_SOURCE)
+        KeyStore(secret_service.backend(), timeout=30).load(DEFAULT_SOURCE)
 
     assert_unavailable(excinfo, Reason.LOCKED)
 
@@ -370,7 +368,7 @@ def test_no_login_keyring_and_unlock_prompt_dismissed(
     secret_service.restart(unlock=False, forget=True)
 
     with pytest.raises(KeystoreUnavailable) as excinfo:
-        KeyStore(timeout=2).save(DEFAULT_SOURCE, KEY)
+        KeyStore(timeout=30).save(DEFAULT_SOURCE, KEY)
 
     assert_unavailable(excinfo, Reason.LOCKED)
 
@@ -388,7 +386,7 @@ def test_keyring_that_does_not_answer_times_out(secret_service: SecretServiceSes
 
     assert_unavailable(excinfo, Reason.TIMEOUT)
     assert "within 0.5 seconds" in excinfo.value.message
-    assert elapsed < 1.5
+    assert elapsed < 10  # the frozen service would never answer
     assert store.load(DEFAULT_SOURCE) == KEY
 
 
@@ -407,7 +405,7 @@ def test_backend_call_that_hangs_times_out(release: threading.Event) -> None:
         store.status(DEFAULT_SOURCE)
 
     assert_unavailable(excinfo, Reason.TIMEOUT)
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 10  # the backend hangs until the test ends
 
 
 # Session-only store and plain helpers

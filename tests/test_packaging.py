@@ -175,17 +175,58 @@ def test_icns_holds_every_macos_size() -> None:
     assert found[b"ic10"] == (1024, 1024)
 
 
-def test_committed_icons_match_the_svg(qtbot: QtBot, tmp_path: Path) -> None:
+def test_committed_icons_were_rendered_from_this_svg() -> None:
     make_icons = load("make_icons")
 
-    written = make_icons.generate(ICONS / "app.svg", tmp_path)
+    manifest = json.loads((ICONS / make_icons.MANIFEST).read_text())
 
-    stale = [
-        path.relative_to(tmp_path).as_posix()
-        for path in written
-        if path.read_bytes() != (ICONS / path.relative_to(tmp_path)).read_bytes()
-    ]
-    assert not stale, "run: python packaging/make_icons.py (the icons are older than app.svg)"
+    assert manifest["svg_sha256"] == make_icons.svg_digest(ICONS / "app.svg"), (
+        "app.svg changed since the icons were rendered: run python packaging/make_icons.py"
+    )
+
+
+def _pixels(png: bytes) -> tuple[tuple[int, int], bytes]:
+    from PySide6.QtGui import QImage
+
+    image = QImage.fromData(png).convertToFormat(QImage.Format.Format_ARGB32)
+    assert not image.isNull()
+    return (image.width(), image.height()), bytes(image.constBits())
+
+
+def _largest_difference(a: bytes, b: bytes) -> int:
+    return max((abs(x - y) for x, y in zip(a, b, strict=True)), default=0)
+
+
+# Another CPU's rasteriser may put a few antialiased pixels a level or two apart; a wrong or
+# stale picture is off by far more than this in many pixels.
+PIXEL_TOLERANCE = 8
+
+
+def test_committed_icons_look_like_a_fresh_render(qtbot: QtBot, tmp_path: Path) -> None:
+    make_icons = load("make_icons")
+
+    fresh_icons = {
+        path.relative_to(tmp_path): path
+        for path in make_icons.generate(ICONS / "app.svg", tmp_path)
+        if path.suffix == ".png"
+    }
+
+    assert len(fresh_icons) == len(PNG_SIZES)
+    for relative, fresh in fresh_icons.items():
+        committed_size, committed = _pixels((ICONS / relative).read_bytes())
+        fresh_size, rendered = _pixels(fresh.read_bytes())
+        assert committed_size == fresh_size, relative
+        assert _largest_difference(committed, rendered) <= PIXEL_TOLERANCE, (
+            f"{relative} differs from a fresh render of app.svg: run packaging/make_icons.py"
+        )
+
+
+def test_the_icon_comparison_notices_a_different_picture(qtbot: QtBot) -> None:
+    _size, pixels = _pixels((ICONS / "hicolor/32x32/apps" / f"{APP_ID}.png").read_bytes())
+    blanked = bytes(len(pixels))
+
+    assert _largest_difference(pixels, pixels) == 0
+    assert _largest_difference(pixels, blanked) > PIXEL_TOLERANCE
 
 
 # --- the PyInstaller spec and its trimming rules ----------------------------------------------
