@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from app import selftest
 from app.segment.sandbox import Sandbox
+from app.ui import self_check
 from tests.secret_service import DBusSession, SecretServiceSession
 
 CHECK_NAMES = ["imports", "qt", "keyring", "tls", "round-trip"]
@@ -102,7 +103,7 @@ def test_qt_check_uses_the_running_application(qtbot: QtBot) -> None:
 
 
 def test_missing_app_icon_fails_the_qt_check(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(selftest, "_app_icon_path", lambda: None)
+    monkeypatch.setattr(self_check, "_app_icon_path", lambda: None)
 
     with pytest.raises(selftest.CheckFailed, match=r"app icon resources/icons/app\.svg"):
         selftest.check_qt()

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import APP_NAME, __version__
+from app.key_storage import KeyStorage
 from app.ui.session import Session
 from app.ui.test_panel import TestPanel
 from app.ui.worker import run_in_background
@@ -73,7 +74,7 @@ class MainWindow(QMainWindow):
         if session.write_key() is not None:
             self._show_key_state()
             return
-        if session.settings.key_storage == "session":
+        if session.settings.key_storage == KeyStorage.SESSION:
             self._header.setText(
                 "The write key was kept for the last session only, so it is gone now. Run the "
                 "setup again to enter it, or save it to the keyring this time."

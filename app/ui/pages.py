@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWizard,
 )
 
+from app.key_storage import KeyStorage
 from app.keystore import (
     SESSION_LOCATION,
     CheckedKey,
@@ -267,7 +268,7 @@ class _Held:
 
     source: str
     key: str = field(repr=False)
-    storage: str  # "keyring" or "session", as AppSettings.key_storage says it
+    storage: KeyStorage
     location: str
 
 
@@ -387,7 +388,7 @@ class WriteKeyPage(Page):
         held = self._held
         if held is None:
             return False
-        if held.storage == "keyring" and held.source != self._session.source_name:
+        if held.storage is KeyStorage.KEYRING and held.source != self._session.source_name:
             return False
         checked = self._checked()
         return not self._key_edit.text().strip() or (
@@ -403,7 +404,7 @@ class WriteKeyPage(Page):
         key = session.write_key()
         held_key = None if self._held is None else self._held.key
         if location is not None and key is not None and key != held_key:
-            storage = "session" if location == SESSION_LOCATION else "keyring"
+            storage = KeyStorage.SESSION if location == SESSION_LOCATION else KeyStorage.KEYRING
             self._held = _Held(session.source_name, key, storage, location)
         self._sandbox.blockSignals(True)
         self._sandbox.setChecked(session.use_sandbox)
@@ -456,14 +457,14 @@ class WriteKeyPage(Page):
         if self._saving:
             self._status.clear()
         elif held is not None and self._held_ok():
-            if held.storage == "keyring":
+            if held.storage is KeyStorage.KEYRING:
                 text = f"Stored in {held.location}. Key {mask(held.key)}, for source “{source}”."
             else:
                 text = f"Key {mask(held.key)} held in memory for {held.location}."
             self._status.show_message(Kind.OK, text)
         elif self._failure is not None:
             self._status.show_message(Kind.WARNING, self._failure)
-        elif held is not None and held.storage == "keyring" and held.source != source:
+        elif held is not None and held.storage is KeyStorage.KEYRING and held.source != source:
             self._status.show_message(
                 Kind.INFO,
                 f"The source is now called “{source}”: save the key again so that it is "
@@ -485,7 +486,7 @@ class WriteKeyPage(Page):
 
     def _storage_setting(self) -> str:
         if self._session.use_sandbox:
-            return "sandbox"
+            return KeyStorage.SANDBOX
         return self._held.storage if self._held is not None else ""
 
     # -- slots
@@ -539,7 +540,7 @@ class WriteKeyPage(Page):
 
     def _on_saved(self, source: str, key: str, result: SaveResult) -> None:
         self._saving = False
-        self._hold(_Held(source, key, "keyring", result.location))
+        self._hold(_Held(source, key, KeyStorage.KEYRING, result.location))
         self._refresh()
 
     def _on_save_failed(self, error: BaseException) -> None:
@@ -563,7 +564,9 @@ class WriteKeyPage(Page):
         checked = self._checked()
         if checked is None or self._saving:
             return
-        self._hold(_Held(self._session.source_name, checked.key, "session", SESSION_LOCATION))
+        self._hold(
+            _Held(self._session.source_name, checked.key, KeyStorage.SESSION, SESSION_LOCATION)
+        )
         self._refresh()
 
     @Slot(bool)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
+from app.key_storage import KeyStorage
 from app.segment import SANDBOX_KEY
 from app.ui.settings import AppSettings
 
@@ -28,7 +29,7 @@ class Session:
         self._keystore = keystore
         self._key: str | None = None
         self.key_location: str | None = None
-        self.use_sandbox = settings.key_storage == "sandbox"
+        self.use_sandbox = settings.key_storage == KeyStorage.SANDBOX
         self._sandbox: Sandbox | None = None
         self._lock = threading.Lock()
         # An address other than Segment's US host (a proxy of the company's, or a test receiver).

@@ -52,7 +52,7 @@ class AppSettings:
     region = _Text("setup/region")
     workspace_slug = _Text("setup/workspace_slug")
     source_name = _Text("setup/source_name", "Chatlio")
-    # "keyring", "session" or "sandbox": where the key was put, never the key itself.
+    # An app.key_storage.KeyStorage value: where the key was put, never the key itself.
     key_storage = _Text("setup/key_storage")
     setup_complete = _Flag("setup/complete")
     as_user_id = _Flag("test/as_user_id")
