@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
-import math
 import os
 import sys
 from collections.abc import Sequence
@@ -12,16 +12,22 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
 from app import APP_NAME, __version__
-from app.chatlio import EVENTS, Conversation, EventSpec, find_event
-from app.segment import SANDBOX_KEY
+from app.chatlio import EVENTS, Conversation
+from app.exit_codes import ExitCode
+from app.redaction import printable
+from app.sending import DEFAULT_DEADLINE, MAX_DEADLINE, SendSetupError, check_visitor_id
 
 if TYPE_CHECKING:
-    from app.segment.payload import Visitor
+    from app.segment.endpoint import Endpoint
     from app.segment.result import SendResult
     from app.segment.retry import RetryPolicy
+    from app.sending import SendOutcome, Target
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 KEY_ENV = "SEGMENT_WRITE_KEY"
+DEBUG_ENV = "CHATLIO_SEGMENT_SETUP_DEBUG"
+MAX_ATTEMPTS = 100
+MAX_DEADLINE_TEXT = f"{MAX_DEADLINE:.0f}"
+BODY_PREVIEW_CHARS = 300
 
 
 class UsageError(Exception):
@@ -83,10 +89,19 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("--json", action="store_true", help="one JSON object per event per line")
     send.add_argument("--verbose", "-v", action="store_true", help="show requests and headers")
     send.add_argument(
-        "--max-attempts", type=_positive_int, default=None, metavar="N", help="tries per request"
+        "--max-attempts",
+        type=_attempts,
+        default=None,
+        metavar="N",
+        help="tries per request, retries included (default 6, as Segment's libraries)",
     )
     send.add_argument(
-        "--timeout", type=_seconds, default=15.0, metavar="SECONDS", help="per-try timeout"
+        "--timeout",
+        type=_seconds,
+        default=DEFAULT_DEADLINE,
+        metavar="SECONDS",
+        help="the most the whole send may take, every try and wait included "
+        f"(default {DEFAULT_DEADLINE:.0f})",
     )
 
     sandbox = commands.add_parser(
@@ -95,7 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run a local stand-in for Segment's Tracking API. Prints its address first, "
         "then one line per request. GET /sandbox/events lists what it received.",
     )
-    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument(
+        "--host", type=_host, default="127.0.0.1", help="address to listen on (default %(default)s)"
+    )
     sandbox.add_argument("--port", type=_port, default=8471, help="0 picks a free port")
 
     key = commands.add_parser("key", help="store, inspect or delete the write key in the keyring")
@@ -110,27 +127,47 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _seconds(text: str) -> float:
+    from app.sending import check_deadline
+
     try:
-        value = float(text)
+        return check_deadline(float(text))
+    except ValueError:  # not a number, or SendSetupError (a ValueError) for one out of range
+        raise argparse.ArgumentTypeError(
+            f"must be a number of seconds above 0 and at most {MAX_DEADLINE_TEXT}, like 60"
+        ) from None
+
+
+def _whole_number(text: str, low: int, high: int, hint: str) -> int:
+    try:
+        value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError("must be a number of seconds, like 15") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError("must be a number of seconds above 0, like 15")
+        value = low - 1
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"must be a whole number from {low} to {high}{hint}")
     return value
 
 
 def _port(text: str) -> int:
-    value = int(text)
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError("must be from 0 to 65535 (0 picks a free port)")
-    return value
+    return _whole_number(text, 0, 65535, " (0 picks a free port)")
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be 1 or more")
-    return value
+def _attempts(text: str) -> int:
+    return _whole_number(text, 1, MAX_ATTEMPTS, "")
+
+
+def _host(text: str) -> str:
+    """A sandbox listening address: printable text a name lookup can take."""
+    host = text.strip()
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        host = ""
+    if not host or not host.isprintable():
+        raise argparse.ArgumentTypeError(
+            "must be an address of this computer, like 127.0.0.1 (this computer only), "
+            "0.0.0.0 (every network) or ::1"
+        )
+    return host
 
 
 def run(argv: Sequence[str], stdin: TextIO | None = None, out: TextIO | None = None) -> int:
@@ -139,12 +176,33 @@ def run(argv: Sequence[str], stdin: TextIO | None = None, out: TextIO | None = N
     args = build_parser().parse_args(list(argv))
     try:
         return _dispatch(args, stdin, out)
-    except UsageError as exc:
+    except (UsageError, SendSetupError) as exc:
         print(f"{exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     except KeyboardInterrupt:
         print("Stopped.", file=sys.stderr)
-        return 130
+        return ExitCode.INTERRUPTED
+    # The last resort: a person gets a sentence, the details only when they ask for them.
+    except Exception as exc:  # noqa: BLE001
+        return _unexpected(exc)
+
+
+def _unexpected(exc: Exception) -> int:
+    from app.redaction import printable, scrub
+
+    secrets = [os.environ.get(KEY_ENV, "")]
+    print(
+        f"Something unexpected stopped {APP_NAME} ({type(exc).__name__}). Nothing more was "
+        f"done. Please report it; set {DEBUG_ENV}=1 to see the details (the write key is "
+        "hidden from them).",
+        file=sys.stderr,
+    )
+    if os.environ.get(DEBUG_ENV):
+        import traceback
+
+        details = "".join(traceback.format_exception(exc))
+        print(printable(scrub(details, secrets), keep_newlines=True), file=sys.stderr)
+    return ExitCode.FAILED
 
 
 def _dispatch(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
@@ -161,7 +219,7 @@ def _dispatch(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
     if args.command == "key":
         return _key(args, stdin, out)
     build_parser().print_help(out)
-    return EXIT_USAGE
+    return ExitCode.USAGE
 
 
 # --- send ---------------------------------------------------------------------------------------
@@ -176,8 +234,6 @@ class KeyChoice:
 def _resolve_key(args: argparse.Namespace, stdin: TextIO) -> KeyChoice:
     from app import keystore
 
-    if args.sandbox:  # the built-in sandbox needs no key: never hand it the real one
-        return KeyChoice(SANDBOX_KEY, "a made-up key (the sandbox needs none)")
     if args.write_key_stdin:
         raw = _read_key_from_stdin(stdin)
         origin = "standard input"
@@ -219,83 +275,71 @@ def _read_key_from_stdin(stdin: TextIO) -> str:
     return stdin.read()
 
 
-def _chosen_events(args: argparse.Namespace) -> list[EventSpec]:
-    if not args.event:
-        return list(EVENTS)
-    chosen = []
-    for name in args.event:
-        spec = find_event(name)
-        if spec is None:
-            known = ", ".join(e.short_name for e in EVENTS)
-            raise UsageError(f"There is no Live Chat event called '{name}'. Known events: {known}.")
-        chosen.append(spec)
-    return chosen
-
-
 def _send(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
     from app.segment.cancel import CancelToken
-    from app.segment.client import SegmentClient
-    from app.segment.endpoint import EndpointError, Region, parse_endpoint
     from app.segment.payload import Visitor
+    from app.sending import Target, built_in_sandbox, choose_events, send_test_events
 
     if args.all and args.event:
         raise UsageError("Use either --all or --event, not both.")
-    specs = _chosen_events(args)
     conversation = Conversation()
-    if args.anonymous_id or args.user_id:
-        conversation = conversation.with_visitor(args.anonymous_id or args.user_id)
-    visitor = Visitor(conversation.visitor_id, as_user_id=bool(args.user_id))
-    wanted = {s.name for s in specs}
-    events = [e for e in conversation.events() if e.name in wanted]
-    if args.event:  # one of each named event, in the order given
-        events = [conversation.event(s.name) for s in specs]
-
+    typed_id = args.anonymous_id if args.anonymous_id is not None else args.user_id
+    if typed_id is not None:
+        conversation = conversation.with_visitor(check_visitor_id(typed_id))
+    events = choose_events(conversation, args.event)
+    visitor = Visitor(conversation.visitor_id, as_user_id=args.user_id is not None)
     retry = _retry_policy(args.max_attempts)
-    sandbox = None
-    try:
+    with contextlib.ExitStack() as stack:
         if args.sandbox:
-            from app.segment.sandbox import Sandbox
-
-            sandbox = Sandbox().start()
-            endpoint_text = sandbox.url
+            target = Target.sandbox(stack.enter_context(built_in_sandbox()))
+            origin = "a made-up key (the sandbox needs none)"
         else:
-            endpoint_text = args.endpoint or ""
-        try:
-            endpoint = parse_endpoint(endpoint_text)
-        except EndpointError as exc:
-            raise UsageError(str(exc)) from None
-        key = _resolve_key(args, stdin)
+            endpoint = _endpoint(args.endpoint or "")
+            key = _resolve_key(args, stdin)
+            target, origin = Target.segment(endpoint, key.key), key.origin
         report = Report(out, args.json, args.verbose)
-        report.start(endpoint.base_url, endpoint.warning, key.origin, visitor, len(events))
-        with SegmentClient(key.key, endpoint, retry=retry, timeout=args.timeout) as client:
-            cancel = CancelToken()
-            try:
-                if args.batch:
-                    results = client.batch(events, visitor, cancel)
-                    for result in results:
-                        report.result(result)
-                else:
-                    results = client.send_each(events, visitor, cancel, on_result=report.result)
-            except KeyboardInterrupt:
-                cancel.cancel()
-                raise
-        report.finish(
-            results, conversation.conversation_id, visitor, endpoint.region is Region.LOCAL
-        )
-        return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
-    finally:
-        if sandbox is not None:
-            sandbox.stop()
+        report.start(target, origin, len(events))
+        cancel = CancelToken()
+        try:
+            outcome = send_test_events(
+                target,
+                events,
+                visitor,
+                conversation_id=conversation.conversation_id,
+                batch=args.batch,
+                deadline=args.timeout,
+                retry=retry,
+                cancel=cancel,
+                on_result=report.result,
+            )
+        except KeyboardInterrupt:
+            cancel.cancel()
+            raise
+    report.finish(outcome)
+    return outcome.exit_code
 
 
-def _retry_policy(max_attempts: int | None) -> RetryPolicy:
+def _endpoint(text: str) -> Endpoint:
+    from app.segment.endpoint import EndpointError, parse_endpoint
+
+    try:
+        return parse_endpoint(text)
+    except EndpointError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _retry_policy(max_attempts: int | None) -> RetryPolicy | None:
     from app.segment.retry import RetryPolicy
 
-    return RetryPolicy() if max_attempts is None else RetryPolicy(max_attempts=max_attempts)
+    return None if max_attempts is None else RetryPolicy(max_attempts=max_attempts)
 
 
 class Report:
-    """Prints send results for a person, or as JSON lines for a script."""
+    """Prints send results for a person, or as JSON lines for a script.
+
+    Whatever a server answered is shown with its control characters escaped: a body cannot
+    move the cursor, recolour the terminal or forge a line of this report.
+    """
 
     def __init__(self, out: TextIO, as_json: bool, verbose: bool) -> None:
         self._out, self._json, self._verbose = out, as_json, verbose
@@ -303,14 +347,13 @@ class Report:
     def _print(self, text: str = "") -> None:
         print(text, file=self._out, flush=True)
 
-    def start(
-        self, url: str, warning: str | None, key_origin: str, visitor: Visitor, count: int
-    ) -> None:
-        if warning:
-            print(f"Warning: {warning}", file=sys.stderr)
+    def start(self, target: Target, key_origin: str, count: int) -> None:
+        if target.endpoint.warning:
+            print(f"Warning: {target.endpoint.warning}", file=sys.stderr)
         if self._json:
             return
-        self._print(f"Sending {count} test event(s) to {url}")
+        events = "test event" if count == 1 else "test events"
+        self._print(f"Sending {count} {events} to {target.endpoint.base_url}")
         self._print(f"  write key from {key_origin} (hidden)")
         self._print()
 
@@ -321,15 +364,15 @@ class Report:
         mark = "OK  " if result.ok else "FAIL"
         status = f"HTTP {result.status}" if result.status is not None else "no answer"
         tries = len(result.attempts)
-        self._print(
-            f"{mark} {result.event:<32} {status:<9} {result.elapsed_ms:7.0f} ms"
-            f"  {tries} {'try' if tries == 1 else 'tries'}"
-        )
-        self._print(f"     {result.message}")
+        timing = f"{result.elapsed_ms / 1000:6.1f} s" if tries else " " * 8
+        count = f"  {tries} {'try' if tries == 1 else 'tries'}" if tries else ""
+        self._print(f"{mark} {result.event:<32} {status:<9} {timing}{count}")
+        self._print(f"     {printable(result.message)}")
         if result.body:
-            self._print(f"     Segment's answer: {result.body.strip()[:300]}")
-        for attempt in result.attempts[:-1] if len(result.attempts) > 1 else ():
-            what = f"HTTP {attempt.status}" if attempt.status else attempt.error
+            answer = printable(result.body.strip(), BODY_PREVIEW_CHARS)
+            self._print(f"     Segment's answer: {answer}")
+        for attempt in result.attempts[:-1]:
+            what = f"HTTP {attempt.status}" if attempt.status else printable(attempt.error or "")
             self._print(f"     try {attempt.number}: {what}, retried")
         if self._verbose and result.request is not None:
             request = result.request
@@ -338,28 +381,15 @@ class Report:
                 self._print(f"     > {name}: {value}")
             self._print(f"     > {request.body}")
             for name, value in result.response_headers.items():
-                self._print(f"     < {name}: {value}")
+                self._print(f"     < {printable(name)}: {printable(value)}")
 
-    def finish(
-        self, results: list[SendResult], conversation_id: str, visitor: Visitor, local: bool
-    ) -> None:
+    def finish(self, outcome: SendOutcome) -> None:
         if self._json:
             return
-        from app.segment.result import WHAT_200_PROVES
-
-        received = sum(r.ok for r in results)
         self._print()
-        self._print(f"{received} of {len(results)} event(s) got a 2xx answer.")
-        if received and not local:
-            self._print(WHAT_200_PROVES)
-            self._print(
-                f"In Segment, open the Chatlio source's Debugger and search for "
-                f"{visitor.visitor_id} or {conversation_id}."
-            )
-        elif received:
-            self._print(
-                "These went to a local sandbox, not to Segment: they show what would be sent."
-            )
+        self._print(outcome.summary)
+        if outcome.arrived or len(outcome.results) > 1:
+            self._print(outcome.verdict)
 
 
 # --- key ----------------------------------------------------------------------------------------
@@ -403,23 +433,23 @@ def _key(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
             if saved.warning:
                 print(f"Warning: {saved.warning}", file=sys.stderr)
             print(f"Stored the write key for source '{source}' in {saved.location}.", file=out)
-            return EXIT_OK
+            return ExitCode.OK
         if args.key_command == "status":
             status = store.status(source)
             print(status.describe(), file=out)
-            return EXIT_OK if status.stored else EXIT_FAILED
+            return ExitCode.OK if status.stored else ExitCode.FAILED
         if args.key_command == "delete":
             if store.delete(source):
                 print(
                     f"Deleted the write key for source '{source}' from {store.location()}.",
                     file=out,
                 )
-                return EXIT_OK
+                return ExitCode.OK
             print(f"No write key was stored for source '{source}'.", file=out)
-            return EXIT_FAILED
+            return ExitCode.FAILED
     except keystore.KeystoreUnavailable as exc:
         print(exc.message, file=sys.stderr)
-        return EXIT_FAILED
+        return ExitCode.FAILED
     except ValueError as exc:  # an empty source name
         raise UsageError(str(exc)) from None
     raise UsageError("Unknown key action.")

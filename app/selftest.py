@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TextIO
 
 from app import APP_NAME, __version__
+from app.exit_codes import ExitCode
 
 __all__ = ["CHECKS", "CheckFailed", "main", "run_self_test"]
 
@@ -36,7 +37,6 @@ THIRD_PARTY_MODULES = (
 _SKIPPED_MODULES = frozenset({"app.__main__", __name__})
 # Modules that must be among those found, so that an empty package walk cannot pass.
 _REQUIRED_APP_MODULES = ("app.cli", "app.keystore", "app.segment.client", "app.ui.app")
-SELF_TEST_KEY = "self-test-write-key"
 _KEYRING_TIMEOUT = 10.0
 _ROUND_TRIP_TIMEOUT = 5.0
 
@@ -148,24 +148,24 @@ def check_tls() -> str:
 
 
 def check_round_trip() -> str:
-    """One event goes through the real client to an in-process sandbox, and arrives."""
+    """One event goes through the real send path to an in-process sandbox, and arrives."""
     from app.chatlio import Conversation
-    from app.segment.client import SegmentClient
-    from app.segment.endpoint import parse_endpoint
     from app.segment.payload import Visitor
     from app.segment.retry import RetryPolicy
-    from app.segment.sandbox import Sandbox
+    from app.sending import Target, built_in_sandbox, send_test_events
 
     conversation = Conversation()
-    event = conversation.events()[0]
-    visitor = Visitor(conversation.visitor_id)
-    with Sandbox() as sandbox:
-        endpoint = parse_endpoint(sandbox.url)
-        retry = RetryPolicy(max_attempts=1)
-        with SegmentClient(
-            SELF_TEST_KEY, endpoint, retry=retry, timeout=_ROUND_TRIP_TIMEOUT
-        ) as client:
-            result = client.track(event, visitor)
+    events = conversation.events()[:1]
+    with built_in_sandbox() as sandbox:
+        outcome = send_test_events(
+            Target.sandbox(sandbox),
+            events,
+            Visitor(conversation.visitor_id),
+            conversation_id=conversation.conversation_id,
+            deadline=_ROUND_TRIP_TIMEOUT,
+            retry=RetryPolicy(max_attempts=1),
+        )
+        [result] = outcome.results
         if not result.ok:
             raise CheckFailed(
                 f"sending one event to the local sandbox failed ({result.status}): {result.message}"
@@ -174,10 +174,9 @@ def check_round_trip() -> str:
             received = sandbox.wait_for_events(1, timeout=_ROUND_TRIP_TIMEOUT)
         except TimeoutError as exc:
             raise CheckFailed("the local sandbox answered but recorded no event") from exc
-    ids = [each.payload.get("messageId") for each in received]
-    if result.message_id not in ids:
+    if result.message_id not in [each.payload.get("messageId") for each in received]:
         raise CheckFailed("the local sandbox recorded a different event from the one sent")
-    return f"'{event.name}' sent and received in {result.elapsed_ms:.0f} ms"
+    return f"'{result.event}' sent and received in {result.elapsed_ms:.0f} ms"
 
 
 CHECKS: list[Check] = [
@@ -225,9 +224,9 @@ def run_self_test(out: TextIO) -> int:
             f"in {seconds:.1f} s.",
             file=out,
         )
-        return 1
+        return ExitCode.FAILED
     print(f"Self-test passed: {len(CHECKS)} checks in {seconds:.1f} s.", file=out)
-    return 0
+    return ExitCode.OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -235,5 +234,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args:
         print(f"--self-test takes no arguments (got {' '.join(args)})", file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
     return run_self_test(sys.stdout)

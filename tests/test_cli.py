@@ -122,7 +122,7 @@ def test_a_newcomer_can_follow_sandbox_then_send() -> None:
         out = result.stdout
         assert f"to {url}" in out
         assert "$SEGMENT_WRITE_KEY" in out
-        assert "6 of 6 event(s) got a 2xx answer" in out
+        assert f"6 of 6 test events arrived at {url.removeprefix('http://')}." in out
         assert "sandbox" in out
         assert KEY not in out
         listed = httpx.get(f"{url}/sandbox/events").json()["events"]
@@ -141,22 +141,28 @@ def test_a_newcomer_can_follow_sandbox_then_send() -> None:
 
 def test_human_output_explains_what_a_200_proves(sandbox: Sandbox) -> None:
     from app.cli import Report
-    from app.segment.client import SegmentClient
     from app.segment.endpoint import Endpoint, Region
     from app.segment.payload import Visitor
     from app.segment.result import WHAT_200_PROVES
+    from app.sending import Target, send_test_events
 
     # The report as it reads after a send to Segment (a non-loopback endpoint stands in).
     conversation = Conversation()
     visitor = Visitor(conversation.visitor_id)
-    with SegmentClient(KEY, Endpoint(sandbox.url, Region.CUSTOM)) as client:
-        results = client.send_each(conversation.events()[:1], visitor)
+    target = Target.segment(Endpoint(sandbox.url, Region.CUSTOM), KEY)
     out = io.StringIO()
     report = Report(out, as_json=False, verbose=False)
-    report.result(results[0])
-    report.finish(results, conversation.conversation_id, visitor, local=False)
+    outcome = send_test_events(
+        target,
+        conversation.events()[:1],
+        visitor,
+        conversation_id=conversation.conversation_id,
+        on_result=report.result,
+    )
+    report.finish(outcome)
     text = out.getvalue()
     assert "Segment received it (HTTP 200)." in text
+    assert f"1 of 1 test event arrived at {target.endpoint.host}." in text
     assert WHAT_200_PROVES in text
     assert f"search for {conversation.visitor_id} or {conversation.conversation_id}" in text
     assert "verified" not in text.lower()
@@ -181,11 +187,27 @@ def test_verbose_output_shows_the_request_with_the_key_hidden(sandbox: Sandbox) 
         (["send", "--endpoint", "http://example.com", "--sandbox"], "not allowed with"),
         (["send", "--endpoint", "http://example.com"], "unencrypted"),
         (["send", "--all", "--event", "message-sent", "--sandbox"], "either --all or --event"),
-        (["send", "--max-attempts", "0", "--sandbox"], "must be 1 or more"),
+        (["send", "--max-attempts", "0", "--sandbox"], "from 1 to 100"),
+        (["send", "--max-attempts", "many", "--sandbox"], "from 1 to 100"),
         (["send", "--timeout", "-1", "--sandbox"], "above 0"),
         (["send", "--timeout", "nan", "--sandbox"], "above 0"),
+        (["send", "--timeout", "1e10", "--sandbox"], "at most 3600"),
         (["send", "--timeout", "soon", "--sandbox"], "number of seconds"),
+        (["send", "--anonymous-id", "", "--sandbox"], "visitor id is empty"),
+        (["send", "--user-id", "  ", "--sandbox"], "visitor id is empty"),
+        (["send", "--anonymous-id", "a\x1b[2Jb", "--sandbox"], "cannot be sent"),
+        (["send", "--anonymous-id", "v" * 201, "--sandbox"], "200 or fewer"),
+        (["send", "--endpoint", "http://[::1"], "not a web address"),
+        (["send", "--endpoint", "http://127.0.0.1:abc"], "port"),
+        (["send", "--endpoint", "http://127.0.0.1:99999"], "port"),
+        (["send", "--endpoint", "https://exa\x07mple.com"], "control characters"),
+        (["send", "--endpoint", "https://xn--.com"], "valid server name"),
+        (["send", "--endpoint", "http://user:pw@127.0.0.1:8471"], "user name or password"),
         (["sandbox", "--port", "70000"], "from 0 to 65535"),
+        (["sandbox", "--port", "99999"], "from 0 to 65535"),
+        (["sandbox", "--port", "eighty"], "from 0 to 65535"),
+        (["sandbox", "--host", "\x07"], "address of this computer"),
+        (["sandbox", "--host", ""], "address of this computer"),
         (["send"], "No system keyring was found"),
         (["nonsense"], "invalid choice"),
     ],
@@ -195,6 +217,68 @@ def test_usage_errors_exit_2_with_a_sentence(args: list[str], message: str) -> N
     assert result.returncode == 2, result.stdout + result.stderr
     assert message in result.stderr
     no_traceback(result)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [b"send", b"--sandbox", b"--anonymous-id", b"visitor-\xff\xfe"],
+        [b"send", b"--sandbox", b"--user-id", b"\xc3("],
+        [b"sandbox", b"--host", b"127.0.0.\xff"],
+        [b"send", b"--endpoint", b"https://api.segment.io\xff"],
+    ],
+)
+def test_undecodable_arguments_get_a_sentence(args: list[bytes]) -> None:
+    result = subprocess.run(
+        [os.fsencode(sys.executable), b"-m", b"app", *args],
+        capture_output=True,
+        text=True,
+        errors="replace",
+        env={**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"},
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.strip()
+    no_traceback(result)
+
+
+def test_a_servers_control_characters_never_reach_the_terminal(sandbox: Sandbox) -> None:
+    sandbox.fail_next(400, body="\x1b[2J\x1b]0;pwned\x07bad\rOK   forged line\n", times=1)
+
+    result = run_cli(
+        "send", "--event", "conversation-started", "--endpoint", sandbox.url,
+        "--max-attempts", "1", "--verbose", env={"SEGMENT_WRITE_KEY": KEY},
+    )  # fmt: skip
+
+    assert result.returncode == 1
+    assert "\x1b" not in result.stdout
+    assert "\x07" not in result.stdout
+    assert "\\x1b[2J" in result.stdout  # shown, escaped, for whoever reads the report
+    # Universal newlines turn a raw carriage return into a line break: none may start a line.
+    assert not any(line.startswith("OK   forged") for line in result.stdout.splitlines())
+
+
+def test_an_unexpected_error_is_a_sentence_and_hides_the_key(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app import cli, sending
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError(f"boom with {KEY} inside")
+
+    monkeypatch.setattr(sending, "send_test_events", broken)
+    monkeypatch.setenv("SEGMENT_WRITE_KEY", KEY)
+    monkeypatch.setenv(cli.DEBUG_ENV, "1")
+
+    code = cli.run(["send", "--event", "conversation-started", "--endpoint", sandbox.url])
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "Something unexpected stopped" in err
+    assert "RuntimeError" in err
+    assert KEY not in err
 
 
 def test_empty_key_is_a_usage_error(sandbox: Sandbox) -> None:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from app.segment.endpoint import Endpoint
     from app.segment.retry import RetryPolicy
     from app.segment.sandbox import Sandbox
+    from app.sending import Target
 
 
 # The keyring may show an unlock prompt that a person has to answer: give them time. The window
@@ -69,13 +70,19 @@ class Session:
             return SANDBOX_KEY
         return self._key
 
-    def endpoint(self) -> Endpoint:
-        """Where test events go; starts the in-process sandbox in sandbox mode (call off GUI)."""
-        from app.segment.endpoint import US, parse_endpoint
+    def target(self) -> Target:
+        """Where test events go, with which key; starts the sandbox in sandbox mode (off GUI).
+
+        Raises LookupError when there is no key to send with.
+        """
+        from app.segment.endpoint import US
+        from app.sending import Target
 
         if self.use_sandbox:
-            return parse_endpoint(self.sandbox().url)
-        return self.custom_endpoint or US
+            return Target.sandbox(self.sandbox())
+        if self._key is None:
+            raise LookupError("no write key")
+        return Target.segment(self.custom_endpoint or US, self._key)
 
     def sandbox(self) -> Sandbox:
         with self._lock:

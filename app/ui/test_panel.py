@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
 
 from app.chatlio import EVENTS, EVENTS_BY_NAME, PROPERTIES, Agent, Conversation, TestEvent, new_id
 from app.segment import links
-from app.segment.result import ErrorKind
 from app.ui import browser
 from app.ui.response_view import ResponseView
 from app.ui.worker import run_in_background
@@ -37,6 +36,7 @@ ABANDON_AFTER_MS = 500
 if TYPE_CHECKING:
     from app.segment.cancel import CancelToken
     from app.segment.result import SendResult
+    from app.sending import SendOutcome
     from app.ui.session import Session
 
 
@@ -257,30 +257,34 @@ class TestPanel(QWidget):
         if not visitor_id:
             self._status.setText("Enter a test visitor id first, or press New for one.")
             return
-        key = self._session.write_key()
-        if key is None:
+        if self._session.write_key() is None:
             self._status.setText("There is no write key yet: enter it in the write key step.")
             return
         as_user_id = self._id_kind.currentIndex() == 1
         session = self._session
         self.view.clear()
-        self.view.set_context(
-            visitor_id, str(self._value("conversation_id")), local=session.use_sandbox
-        )
+        conversation_id = str(self._value("conversation_id"))
+        self.view.set_context(visitor_id, conversation_id, local=session.use_sandbox)
         cancel = self._cancel = CancelToken()
         total = len(events)
         self._status.setText(f"Sending 1 of {total}…" if total > 1 else "Sending…")
         self._set_busy(True)
         self.busy_changed.emit(True)
 
-        def work(report: Any) -> list[SendResult]:
-            # Imported here, on the worker: the client pulls in ssl and httpx.
-            from app.segment.client import SegmentClient
+        def work(report: Any) -> SendOutcome:
+            # Imported here, on the worker: sending pulls in ssl and httpx.
             from app.segment.payload import Visitor
+            from app.sending import send_test_events
 
-            visitor = Visitor(visitor_id, as_user_id=as_user_id)
-            with SegmentClient(key, session.endpoint(), retry=session.retry) as client:
-                return client.send_each(events, visitor, cancel, on_result=report)
+            return send_test_events(
+                session.target(),
+                events,
+                Visitor(visitor_id, as_user_id=as_user_id),
+                conversation_id=conversation_id,
+                retry=session.retry,
+                cancel=cancel,
+                on_result=report,
+            )
 
         def progress(result: SendResult) -> None:
             if cancel is not self._cancel:
@@ -292,29 +296,24 @@ class TestPanel(QWidget):
 
         run_in_background(
             work,
-            lambda results: self._on_sent(cancel, results),
+            lambda outcome: self._on_sent(cancel, outcome),
             lambda error: self._on_send_failed(cancel, error),
             progress,
             name="send",
             owner=self,
         )
 
-    def _on_sent(self, cancel: CancelToken, results: list[SendResult]) -> None:
+    def _on_sent(self, cancel: CancelToken, outcome: SendOutcome) -> None:
         if cancel is not self._cancel:
             return
         self._done()
-        received = sum(r.ok for r in results)
-        if results and results[-1].error_kind is ErrorKind.CANCELLED:
-            self._status.setText(f"Cancelled. {received} of {len(results)} got a 2xx answer.")
-        elif received == len(results):
-            self._status.setText(
-                f"All {len(results)} got a 2xx answer. Select one to see what it proves."
-            )
+        if outcome.ok:
+            self._status.setText(f"{outcome.summary} Select one to see what it proves.")
+        elif outcome.cancelled:
+            self._status.setText(outcome.summary)
         else:
-            self._status.setText(
-                f"{len(results) - received} of {len(results)} failed. Select one to see why."
-            )
-        self.finished.emit(results)
+            self._status.setText(f"{outcome.summary} Select one to see why.")
+        self.finished.emit(list(outcome.results))
 
     def _on_send_failed(self, cancel: CancelToken, error: BaseException) -> None:
         if cancel is not self._cancel:
