@@ -23,15 +23,8 @@ from typing import Any
 import httpx
 import pytest
 
-from app.segment.sandbox import (
-    MAX_BATCH_BYTES,
-    MAX_BATCH_EVENTS,
-    MAX_EVENT_BYTES,
-    ReceivedEvent,
-    Sandbox,
-    mask_key,
-    serve,
-)
+from app.segment.limits import MAX_BATCH_BYTES, MAX_BATCH_EVENTS, MAX_EVENT_BYTES
+from app.segment.sandbox import ReceivedEvent, Sandbox, mask_key, serve
 
 KEY = "abcdefghijklmnopqrstuvwxyz012345"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -553,7 +546,7 @@ def test_sandbox_events_lists_and_clears(sandbox: Sandbox, client: httpx.Client)
     cleared = client.delete("/sandbox/events")
 
     assert cleared.json() == {"success": True}
-    assert client.get("/sandbox/events").json() == {"events": []}
+    assert client.get("/sandbox/events").json()["events"] == []
     assert sandbox.events() == []
 
 
@@ -724,7 +717,7 @@ def test_serve_runs_until_sigterm() -> None:
         "import sys; from app.segment.sandbox import serve; "
         "sys.exit(serve('127.0.0.1', 0, sys.stdout))"
     )
-    process = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-c", code],
         cwd=PROJECT_ROOT,
         stdout=subprocess.PIPE,
@@ -732,26 +725,26 @@ def test_serve_runs_until_sigterm() -> None:
         text=True,
         encoding="utf-8",
         env={**os.environ, "PYTHONIOENCODING": "utf-8"},
-    )
-    try:
-        assert process.stdout is not None
-        url = process.stdout.readline().strip()
-        assert re.fullmatch(r"http://127\.0\.0\.1:\d+", url)
+    ) as process:
+        try:
+            assert process.stdout is not None
+            url = process.stdout.readline().strip()
+            assert re.fullmatch(r"http://127\.0\.0\.1:\d+", url)
 
-        response = httpx.post(
-            url + "/v1/track", json=track(), auth=(KEY, ""), trust_env=False, verify=TLS
-        )
-        log_line = process.stdout.readline()
+            response = httpx.post(
+                url + "/v1/track", json=track(), auth=(KEY, ""), trust_env=False, verify=TLS
+            )
+            log_line = process.stdout.readline()
 
-        assert response.status_code == 200
-        assert log_line.startswith("POST /v1/track 200 key=ab…45 1 event(s)")
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=5) == 0
-        assert process.stderr is not None
-        assert process.stderr.read() == ""
-    finally:
-        process.kill()
-        process.wait()
+            assert response.status_code == 200
+            assert log_line.startswith("POST /v1/track 200 key=ab…45 1 event(s)")
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=5) == 0
+            assert process.stderr is not None
+            assert process.stderr.read() == ""
+        finally:
+            process.kill()
+            process.wait()
 
 
 def test_serve_reports_an_address_in_use(

@@ -1,0 +1,373 @@
+"""A local stand-in for Segment's HTTP Tracking API, for tests and for trying a setup offline.
+
+The parts: `server` speaks HTTP/1.1 and knows nothing of Segment; `rules` judges a request as
+Segment would; `faults` scripts misbehaviour; `store` keeps what arrived, within bounds; `log`
+writes a line per request; `serve` is the command. Sandbox, here, puts them together.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Final, Self
+from urllib.parse import parse_qs
+
+from app.segment.payload import now_iso
+from app.segment.sandbox.faults import Fault, Faults, fault_answer
+from app.segment.sandbox.log import Hook, RequestLog, mask_key, request_line
+from app.segment.sandbox.rules import (
+    MAX_BODY_BYTES,
+    MAX_JSON_DEPTH,
+    OK,
+    Answer,
+    basic_auth_user,
+    endpoint_for,
+    error,
+    json_answer,
+    judge,
+)
+from app.segment.sandbox.serve import serve
+from app.segment.sandbox.server import Reply, Request, Server, ServerLimits
+from app.segment.sandbox.store import NewEvent, ReceivedEvent, ReceivedRequest, Store
+
+__all__ = [
+    "MAX_JSON_DEPTH",
+    "MAX_PAGE_EVENTS",
+    "ReceivedEvent",
+    "ReceivedRequest",
+    "Sandbox",
+    "SandboxLimits",
+    "ServerLimits",
+    "mask_key",
+    "serve",
+]
+
+EVENTS_PATH: Final = "/sandbox/events"
+# The most events one GET /sandbox/events?limit=N returns.
+MAX_PAGE_EVENTS: Final = 10_000
+_NAME: Final = "Chatlio Segment Setup sandbox: a local stand-in for Segment"
+_ALLOW: Final[dict[str, str]] = {
+    EVENTS_PATH: "GET, HEAD, DELETE, OPTIONS",
+    "/": "GET, HEAD, OPTIONS",
+    "/health": "GET, HEAD, OPTIONS",
+}
+_API_ALLOW: Final = "POST, OPTIONS"
+# What a request that could not be read is answered, by the plumbing's status for it.
+_PROBLEMS: Final[dict[int, tuple[Answer, str]]] = {
+    400: (error("Bad Request"), " (malformed HTTP)"),
+    408: (error("Request Timeout", 408), " (not complete in time)"),
+    413: (error("Exceed payload limit"), " (body too large to read)"),
+    431: (error("Request Header Fields Too Large", 431), " (headers too large)"),
+}
+
+
+# Segment's own largest body decides how much of one the server reads at all.
+_SERVER_LIMITS: Final = ServerLimits(max_body_bytes=MAX_BODY_BYTES)
+
+
+@dataclass(frozen=True)
+class SandboxLimits:
+    """What the sandbox keeps and allows; the oldest events and requests go first."""
+
+    max_events: int = 10_000
+    max_event_bytes: int = 32 * 1024 * 1024  # JSON text of the events kept
+    max_requests: int = 10_000
+    max_request_bytes: int = 8 * 1024 * 1024  # headers of the requests kept
+    server: ServerLimits = _SERVER_LIMITS
+
+
+class Sandbox:
+    """A local HTTP server that answers like Segment's Tracking API and records what it got.
+
+    Thread-safe. Scripted faults (fail_next, delay_next, drop_next) are consumed in order,
+    one per POST to a /v1/ endpoint. `on_request` gets one line per request, on a thread of
+    the sandbox's own, with keys masked and everything the client chose escaped.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        on_request: Hook | None = None,
+        limits: SandboxLimits | None = None,
+    ) -> None:
+        self.on_request = on_request
+        self._host = host
+        self._port = port
+        self._limits = limits or SandboxLimits()
+        self._store = Store(
+            self._limits.max_events,
+            self._limits.max_event_bytes,
+            self._limits.max_requests,
+            self._limits.max_request_bytes,
+        )
+        self._faults = Faults()
+        self._log = RequestLog()
+        self._lock = threading.Lock()
+        self._server: Server | None = None
+        self._stopped = False
+        self._errors = 0
+
+    # Lifecycle
+
+    def start(self) -> Self:
+        """Bind and serve on daemon threads; raises OSError if the address is taken."""
+        with self._lock:
+            if self._server is not None:
+                raise RuntimeError("the sandbox has already been started")
+            server = Server(
+                self._host,
+                self._port,
+                self._respond,
+                self._limits.server,
+                on_error=self._on_error,
+            )
+            server.start()
+            self._server = server
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and cut open connections, including delayed answers; idempotent."""
+        with self._lock:
+            server = self._server
+            if server is None or self._stopped:
+                return
+            self._stopped = True
+        server.stop()
+        self._log.close()
+
+    def __enter__(self) -> Self:
+        if self._server is None:
+            self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        """The base URL clients should use, with the port actually bound."""
+        if self._server is None:
+            raise RuntimeError("the sandbox has not been started")
+        port = self._server.address[1]
+        host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(  # noqa: S104
+            self._host, self._host
+        )
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{port}"
+
+    # What was received
+
+    def events(self) -> list[ReceivedEvent]:
+        """Every event kept (the newest max_events), oldest first."""
+        return self._store.events()
+
+    def requests(self) -> list[ReceivedRequest]:
+        """Every HTTP request kept (control endpoints included), oldest first."""
+        return self._store.requests()
+
+    def clear(self) -> None:
+        """Forget recorded events and requests (scripted faults stay queued)."""
+        self._store.clear()
+
+    def wait_for_events(self, n: int, timeout: float = 5.0) -> list[ReceivedEvent]:
+        """Block until n events arrived since the last clear(); raises TimeoutError otherwise."""
+        return self._store.wait_for_events(n, timeout)
+
+    # Scripted faults
+
+    def fail_next(
+        self,
+        status: int,
+        times: int = 1,
+        retry_after: str | None = None,
+        body: str | None = None,
+    ) -> None:
+        """Answer the next `times` API requests with `status` (and Retry-After if given)."""
+        if not 100 <= status <= 599:
+            raise ValueError(f"not an HTTP status: {status}")
+        self._faults.add(Fault("fail", status=status, retry_after=retry_after, body=body), times)
+
+    def delay_next(self, seconds: float, times: int = 1) -> None:
+        """Answer the next `times` API requests normally, but only after `seconds`."""
+        if seconds < 0:
+            raise ValueError("seconds must not be negative")
+        self._faults.add(Fault("delay", seconds=seconds), times)
+
+    def drop_next(self, times: int = 1) -> None:
+        """Close the connection without answering the next `times` API requests."""
+        self._faults.add(Fault("drop"), times)
+
+    def set_delay(self, seconds: float) -> None:
+        """Delay every API answer by `seconds` (0 to stop); a delay_next fault replaces it."""
+        if seconds < 0:
+            raise ValueError("seconds must not be negative")
+        self._faults.set_delay(seconds)
+
+    def pending_faults(self) -> int:
+        """How many scripted faults are still waiting for a request."""
+        return self._faults.pending()
+
+    def clear_faults(self) -> None:
+        """Drop every scripted fault not yet consumed."""
+        self._faults.clear()
+
+    # Serving (called on the server's threads)
+
+    def _respond(self, request: Request) -> Reply:
+        path = request.target.partition("?")[0]
+        endpoint = endpoint_for(path) if request.method == "POST" else None
+        if request.problem is not None:
+            answer, note = _PROBLEMS.get(request.problem.status, _PROBLEMS[400])
+            key = basic_auth_user(request.headers.get("authorization"))
+            self._record(request, path, answer.status, endpoint is not None, key, (), note)
+            return _reply(answer)
+        if endpoint is None:
+            answer = self._control(request.method, request.target, path)
+            self._record(request, path, answer.status, False, None, (), "")
+            return _reply(answer)
+
+        verdict = judge(endpoint, request.headers, request.body)
+        received_at = now_iso()
+        script = self._faults.take()
+        answer, note = verdict.answer, ""
+        if script.fault is not None:
+            answer, note = fault_answer(script.fault), " (scripted)"
+
+        def settle(delivered: bool) -> None:
+            status = answer.status if delivered else None
+            events = [
+                NewEvent(e.endpoint, e.payload_json, verdict.key, received_at, e.discard_reason)
+                for e in verdict.events
+                if status == 200
+            ]
+            final_note = note if delivered else " (sandbox stopping)"
+            self._record(request, path, status, True, verdict.key, events, final_note)
+
+        return _reply(answer, delay=script.delay, settle=settle)
+
+    def _record(
+        self,
+        request: Request,
+        path: str,
+        status: int | None,
+        api: bool,
+        key: str | None,
+        events: list[NewEvent] | tuple[()],
+        note: str,
+    ) -> None:
+        if request.method:  # a request whose request line was unreadable has nothing to keep
+            received = ReceivedRequest(
+                request.method, path, request.headers, len(request.body), status
+            )
+            self._store.add(received, list(events))
+        hook = self.on_request
+        if hook is None:
+            return
+        elapsed_ms = (time.perf_counter() - request.started) * 1000
+        line = request_line(
+            request.method or "-",
+            path or "-",
+            status,
+            elapsed_ms,
+            api=api,
+            key=key,
+            events=len(events),
+            reasons=[e.discard_reason for e in events if e.discard_reason],
+            note=note,
+        )
+        self._log.put(hook, line)
+
+    def _control(self, method: str, target: str, path: str) -> Answer:
+        if method == "OPTIONS":
+            allow = _API_ALLOW if endpoint_for(path) else _ALLOW.get(path)
+            if allow is None and path != "*":
+                return error("Not Found", 404)
+            allow = allow or ", ".join(sorted({"DELETE", "GET", "HEAD", "OPTIONS", "POST"}))
+            return Answer(204, content_type="", headers=(("Allow", allow),))
+        if method in {"GET", "HEAD"}:
+            if path == EVENTS_PATH:
+                return self._events_page(target)
+            if path in {"/", "/health"}:
+                return self._health()
+        if method == "DELETE" and path == EVENTS_PATH:
+            self.clear()
+            return OK
+        return error("Not Found", 404)
+
+    def _events_page(self, target: str) -> Answer:
+        query = parse_qs(target.partition("?")[2], keep_blank_values=True)
+        after = _whole_number(query, "after", 0, 2**63)
+        limit = _whole_number(query, "limit", 1, MAX_PAGE_EVENTS)
+        if isinstance(after, str) or isinstance(limit, str):
+            return error(after if isinstance(after, str) else str(limit))
+        page = self._store.page(after or 0, limit)
+        tail = json.dumps({"next": page.next_after, "has_more": page.has_more})
+        text = f'{{"events": [{", ".join(page.events_json)}], "dropped": {page.dropped}, {tail[1:]}'
+        # Payloads keep non-ASCII text as it came; a lone surrogate (from a "\ud800" escape)
+        # can only sit inside a JSON string, where backslashreplace writes it back as that
+        # same escape.
+        return Answer(200, text.encode("utf-8", "backslashreplace"))
+
+    def _health(self) -> Answer:
+        counts = self._store.counts()
+        limits = self._limits
+        return json_answer(
+            200,
+            {
+                "sandbox": True,
+                "name": _NAME,
+                "events": counts.events,
+                "requests": counts.requests,
+                "dropped": {
+                    "events": counts.dropped_events,
+                    "requests": counts.dropped_requests,
+                    "log_lines": self._log.dropped,
+                },
+                "errors": self._errors,
+                "limits": {
+                    "max_events": limits.max_events,
+                    "max_requests": limits.max_requests,
+                    "max_body_bytes": limits.server.max_body_bytes,
+                    "max_json_depth": MAX_JSON_DEPTH,
+                    "request_timeout_seconds": limits.server.request_timeout,
+                    "idle_timeout_seconds": limits.server.idle_timeout,
+                },
+            },
+        )
+
+    def _on_error(self, exc: BaseException) -> None:
+        with self._lock:
+            self._errors += 1
+        hook = self.on_request
+        if hook is not None:
+            name = type(exc).__name__
+            self._log.put(hook, f"(sandbox error, answered 500: {name}; please report it)")
+
+
+def _reply(answer: Answer, **extra: Any) -> Reply:
+    headers = answer.headers
+    if answer.content_type:
+        headers = (("Content-Type", answer.content_type), *headers)
+    return Reply(answer.status, answer.body, headers, **extra)
+
+
+def _whole_number(query: dict[str, list[str]], name: str, low: int, high: int) -> int | str | None:
+    """The query parameter as an int in [low, high], None if absent, or why it is wrong."""
+    values = query.get(name)
+    if not values:
+        return None
+    text = values[-1].strip()
+    if len(text) <= 19 and text.isascii() and text.isdigit() and low <= int(text) <= high:
+        return int(text)
+    return f"{name} must be a whole number from {low} to {high}"

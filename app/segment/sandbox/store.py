@@ -1,0 +1,250 @@
+"""What the sandbox received, kept within fixed bounds: the newest events and requests only."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import deque
+from dataclasses import asdict, dataclass
+from itertools import islice
+from typing import Any, Final, Generic, Protocol, TypeVar
+
+# Rough per-item cost beyond the text itself (objects, strings, the deque slot), so that the
+# byte budgets track memory, not only the JSON.
+_ITEM_OVERHEAD: Final = 256
+
+
+@dataclass(frozen=True)
+class ReceivedEvent:
+    """One event the sandbox accepted, and what real Segment would later discard it for.
+
+    seq numbers every event from 1, never reused (not even after clear()): a paging cursor.
+    """
+
+    endpoint: str
+    payload: dict[str, Any]
+    write_key: str | None
+    received_at: str
+    discard_reason: str | None
+    seq: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        """The event as a JSON-ready dict (the shape GET /sandbox/events lists)."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ReceivedRequest:
+    """One HTTP request as it arrived; status is None when the connection was dropped."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body_bytes_len: int
+    status: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class _StoredEvent:
+    seq: int
+    endpoint: str
+    payload_json: str
+    write_key: str | None
+    received_at: str
+    discard_reason: str | None
+
+    def size(self) -> int:
+        return len(self.payload_json) + _ITEM_OVERHEAD
+
+    def event(self) -> ReceivedEvent:
+        payload = json.loads(self.payload_json)
+        return ReceivedEvent(
+            self.endpoint,
+            payload,
+            self.write_key,
+            self.received_at,
+            self.discard_reason,
+            self.seq,
+        )
+
+    def json_text(self) -> str:
+        """The same JSON as to_json() gives, spliced from the stored text: no re-encoding."""
+        meta = json.dumps(
+            {
+                "write_key": self.write_key,
+                "received_at": self.received_at,
+                "discard_reason": self.discard_reason,
+                "seq": self.seq,
+            }
+        )
+        endpoint = json.dumps(self.endpoint)
+        return f'{{"endpoint": {endpoint}, "payload": {self.payload_json}, {meta[1:]}'
+
+
+@dataclass(frozen=True, slots=True)
+class _StoredRequest:
+    method: str
+    path: str
+    # "name\0value" lines: one string instead of a dict of small ones (header values cannot
+    # hold NUL or a line break, HTTP forbids both).
+    header_text: str
+    body_bytes_len: int
+    status: int | None
+
+    def size(self) -> int:
+        return len(self.header_text) + len(self.path) + _ITEM_OVERHEAD
+
+    def request(self) -> ReceivedRequest:
+        headers = dict(line.split("\0", 1) for line in self.header_text.split("\n") if line)
+        return ReceivedRequest(self.method, self.path, headers, self.body_bytes_len, self.status)
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event about to be stored (the store numbers it)."""
+
+    endpoint: str
+    payload_json: str
+    write_key: str | None
+    received_at: str
+    discard_reason: str | None
+
+
+@dataclass(frozen=True)
+class Page:
+    """Events after a cursor: their JSON texts, the cursor to ask from next, and what is lost."""
+
+    events_json: list[str]
+    next_after: int
+    has_more: bool
+    dropped: int
+
+
+@dataclass(frozen=True)
+class Counts:
+    """How many items are kept, and how many the bounds pushed out since the last clear()."""
+
+    events: int
+    requests: int
+    dropped_events: int
+    dropped_requests: int
+
+
+class _Sized(Protocol):
+    def size(self) -> int: ...
+
+
+_Item = TypeVar("_Item", bound=_Sized)
+
+
+class _Bounded(Generic[_Item]):
+    """A deque that drops its oldest items past max_items, or past max_bytes of item.size()."""
+
+    def __init__(self, max_items: int, max_bytes: int) -> None:
+        self.items: deque[_Item] = deque()
+        self.dropped = 0
+        self._bytes = 0
+        self._max_items = max_items
+        self._max_bytes = max_bytes
+
+    def append(self, item: _Item) -> None:
+        self.items.append(item)
+        self._bytes += item.size()
+        while len(self.items) > self._max_items or (
+            self._bytes > self._max_bytes and len(self.items) > 1
+        ):
+            self._bytes -= self.items.popleft().size()
+            self.dropped += 1
+
+    def clear(self) -> None:
+        self.items.clear()
+        self._bytes = self.dropped = 0
+
+
+class Store:
+    """The newest events and requests, within item and byte bounds; thread-safe.
+
+    Oldest items go first; how many went is counted until clear(). Events are kept as their
+    JSON text, so what is kept costs what was sent, and listing them never re-encodes a payload.
+    """
+
+    def __init__(
+        self, max_events: int, max_event_bytes: int, max_requests: int, max_request_bytes: int
+    ) -> None:
+        if min(max_events, max_requests) < 1:
+            raise ValueError("the store must keep at least one event and one request")
+        self._changed = threading.Condition()
+        self._events: _Bounded[_StoredEvent] = _Bounded(max_events, max_event_bytes)
+        self._requests: _Bounded[_StoredRequest] = _Bounded(max_requests, max_request_bytes)
+        self._last_seq = 0
+        self._received = 0  # events since clear(), dropped ones included
+
+    def add(self, request: ReceivedRequest, events: list[NewEvent]) -> None:
+        header_text = "".join(f"{name}\0{value}\n" for name, value in request.headers.items())
+        stored = _StoredRequest(
+            request.method, request.path, header_text, request.body_bytes_len, request.status
+        )
+        with self._changed:
+            self._requests.append(stored)
+            for event in events:
+                self._last_seq += 1
+                self._events.append(
+                    _StoredEvent(
+                        self._last_seq,
+                        event.endpoint,
+                        event.payload_json,
+                        event.write_key,
+                        event.received_at,
+                        event.discard_reason,
+                    )
+                )
+            self._received += len(events)
+            self._changed.notify_all()
+
+    def events(self) -> list[ReceivedEvent]:
+        with self._changed:
+            kept = list(self._events.items)
+        return [item.event() for item in kept]
+
+    def requests(self) -> list[ReceivedRequest]:
+        with self._changed:
+            kept = list(self._requests.items)
+        return [item.request() for item in kept]
+
+    def page(self, after: int, limit: int | None) -> Page:
+        """Kept events numbered above `after`, oldest first, at most `limit` of them."""
+        with self._changed:
+            items = self._events.items
+            # seq rises by one along the deque, so the first wanted item is found by arithmetic.
+            start = 0 if not items else max(0, min(len(items), after + 1 - items[0].seq))
+            stop = len(items) if limit is None else min(len(items), start + limit)
+            chosen = list(islice(items, start, stop))
+            has_more = stop < len(items)
+            dropped = self._events.dropped
+            last = self._last_seq
+        next_after = chosen[-1].seq if chosen else min(after, last)
+        return Page([item.json_text() for item in chosen], next_after, has_more, dropped)
+
+    def counts(self) -> Counts:
+        with self._changed:
+            return Counts(
+                len(self._events.items),
+                len(self._requests.items),
+                self._events.dropped,
+                self._requests.dropped,
+            )
+
+    def clear(self) -> None:
+        """Forget everything kept and the drop counts; event numbers go on rising."""
+        with self._changed:
+            self._events.clear()
+            self._requests.clear()
+            self._received = 0
+
+    def wait_for_events(self, n: int, timeout: float) -> list[ReceivedEvent]:
+        """Block until n events arrived since clear(); raises TimeoutError otherwise."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: self._received >= n, timeout):
+                got = self._received
+                raise TimeoutError(f"expected {n} event(s) within {timeout} s, got {got}")
+        return self.events()
