@@ -16,10 +16,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from tests.benchmarks import package_size, responsiveness, startup, wire
+from tests.benchmarks import package_size, responsiveness, send_process, startup, wire
 from tests.benchmarks.common import APP_ROOT_ENV, RESULTS_DIR, TIMES, Row, machine_info
 
-GROUPS = ("start", "gui", "wire", "package")
+GROUPS = ("start", "gui", "wire", "send", "package")
 
 
 def _prepare_environment() -> None:
@@ -155,6 +155,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "wire" in args.only:
         say(f"Wire overhead: {args.rounds} interleaved rounds per side after 5 warm-up rounds")
         rows += wire.run(args.rounds, 5, say)
+    if "send" in args.only:
+        say(f"send as a whole process: {args.repeats} interleaved pairs after one warm-up pair")
+        rows += send_process.run(args.repeats, say)
     if "package" in args.only:
         rows += package_size.run(args.onefolder, args.deb, args.naive_onefolder, args.naive_deb)
 
