@@ -61,6 +61,7 @@ _PROBLEMS: Final[dict[int, tuple[Answer, str]]] = {
     408: (error("Request Timeout", 408), " (not complete in time)"),
     413: (error("Exceed payload limit"), " (body too large to read)"),
     431: (error("Request Header Fields Too Large", 431), " (headers too large)"),
+    505: (error("HTTP Version Not Supported", 505), " (not HTTP/1.x)"),
 }
 
 

@@ -46,6 +46,7 @@ class ServerLimits:
     idle_timeout: float = 30.0  # a keep-alive connection with no request in progress
     write_timeout: float = 10.0  # for a client to take in an answer
     linger: float = 2.0  # reading what a refused client still sends, so it sees the answer
+    linger_bytes: int = 1024 * 1024  # ...and at most this much of it
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,7 @@ class _Connection:
         self.watching = 0
         self.pending = memoryview(b"")
         self.delayed: Reply | None = None
+        self.lingered = 0
 
 
 def _http_date(_cache: list[tuple[int, str]] = [(0, "")]) -> str:  # noqa: B006 - a cache
@@ -306,7 +308,8 @@ class Server:
             self._close(connection)
             return
         if connection.phase is _Phase.LINGERING:
-            if not data:
+            connection.lingered += len(data)
+            if not data or connection.lingered > self._limits.linger_bytes:
                 self._close(connection)
             return
         if data and connection.request_started is None:
@@ -316,7 +319,6 @@ class Server:
 
     def _advance(self, connection: _Connection) -> None:
         """Feed h11's events on; hand the request to a worker once it is complete or broken."""
-        limits = self._limits
         while True:
             try:
                 event = connection.http.next_event()
@@ -324,31 +326,37 @@ class Server:
                 status = 431 if exc.error_status_hint == 431 else 400
                 self._dispatch(connection, Problem(status, _phrase(status)))
                 return
-            if event is h11.NEED_DATA or event is h11.PAUSED:
+            if isinstance(event, type):  # the sentinels NEED_DATA, or PAUSED (never here)
                 self._watch(connection, selectors.EVENT_READ)
                 return
-            if isinstance(event, h11.Request):
-                connection.head = event
-                declared = h11_content_length(event)
-                if declared is not None and declared > limits.max_body_bytes:
-                    self._dispatch(connection, Problem(413, _phrase(413)))
-                    return
-                if connection.http.they_are_waiting_for_100_continue:
-                    with contextlib.suppress(OSError, h11.LocalProtocolError):
-                        info = h11.InformationalResponse(status_code=100, headers=[])
-                        connection.sock.send(connection.http.send(info) or b"")
-            elif isinstance(event, h11.Data):
-                connection.body.append(bytes(event.data))
-                connection.body_len += len(event.data)
-                if connection.body_len > limits.max_body_bytes:
-                    self._dispatch(connection, Problem(413, _phrase(413)))
-                    return
-            elif isinstance(event, h11.EndOfMessage):
-                self._dispatch(connection, None)
-                return
-            else:  # ConnectionClosed: the client hung up between requests
+            if isinstance(event, h11.ConnectionClosed):  # the client hung up between requests
                 self._close(connection)
                 return
+            problem = None if isinstance(event, h11.EndOfMessage) else self._take(connection, event)
+            if problem is not None or isinstance(event, h11.EndOfMessage):
+                self._dispatch(connection, problem)
+                return
+
+    def _take(self, connection: _Connection, event: h11.Event) -> Problem | None:
+        """Keep a request's head or a piece of its body; a Problem if it cannot be served."""
+        limit = self._limits.max_body_bytes
+        if isinstance(event, h11.Request):
+            connection.head = event
+            if not event.http_version.startswith(b"1."):
+                return Problem(505, _phrase(505))
+            declared = h11_content_length(event)
+            if declared is not None and declared > limit:
+                return Problem(413, _phrase(413))
+            if connection.http.they_are_waiting_for_100_continue:
+                with contextlib.suppress(OSError, h11.LocalProtocolError):
+                    info = h11.InformationalResponse(status_code=100, headers=[])
+                    connection.sock.send(connection.http.send(info) or b"")
+        elif isinstance(event, h11.Data):
+            connection.body.append(bytes(event.data))
+            connection.body_len += len(event.data)
+            if connection.body_len > limit:
+                return Problem(413, _phrase(413))
+        return None
 
     def _dispatch(self, connection: _Connection, problem: Problem | None) -> None:
         head = connection.head
