@@ -126,6 +126,7 @@ class Sandbox:
                 self._respond,
                 self._limits.server,
                 on_error=self._on_error,
+                heavy=_is_listing,
             )
             server.start()
             self._server = server
@@ -354,6 +355,11 @@ class Sandbox:
         if hook is not None:
             name = type(exc).__name__
             self._log.put(hook, f"(sandbox error, answered 500: {name}; please report it)")
+
+
+def _is_listing(request: Request) -> bool:
+    """GET /sandbox/events may list many MB of events: built on a worker, not inline."""
+    return request.target.partition("?")[0] == EVENTS_PATH and request.method in {"GET", "HEAD"}
 
 
 def _reply(answer: Answer, **extra: Any) -> Reply:

@@ -1,8 +1,9 @@
-"""HTTP/1.1 plumbing: one selector thread for every connection, a few workers, h11's framing.
+"""HTTP/1.1 plumbing: one selector thread for every connection, and a few workers.
 
-It knows nothing of Segment. Each complete request goes to a `respond` callable on a worker
-thread; the Reply it returns is sent at once or, when it asks for a delay, later by the selector
-thread, so no thread waits for a slow client or a delayed answer.
+It knows nothing of Segment. framing.RequestReader reads each request strictly; a complete one
+goes to a `respond` callable, on the selector thread when it is cheap (a small body) and on a
+worker otherwise. The Reply is sent at once or, when it asks for a delay, later by the selector
+thread: no thread waits for a slow client or a delayed answer, and idle connections hold none.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import heapq
 import itertools
+import re
 import selectors
 import socket
 import threading
@@ -22,12 +24,16 @@ from enum import Enum, auto
 from http import HTTPStatus
 from typing import Final
 
-import h11
+from app.segment.sandbox.framing import CLOSED, Problem, Request, RequestReader
+
+__all__ = ["Problem", "Reply", "Request", "Server", "ServerLimits"]
 
 SERVER_NAME: Final = "SegmentSandbox/1"
 # How often the selector thread looks for connections past their deadline.
 _SWEEP_SECONDS: Final = 0.25
 _RECEIVE_BYTES: Final = 64 * 1024
+_TOKEN: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_UNSAFE_VALUE: Final = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _BUSY_ANSWER: Final = (
     b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
     b"Content-Length: 25\r\nConnection: close\r\n\r\nToo many open connections"
@@ -47,26 +53,7 @@ class ServerLimits:
     write_timeout: float = 10.0  # for a client to take in an answer
     linger: float = 2.0  # reading what a refused client still sends, so it sees the answer
     linger_bytes: int = 1024 * 1024  # ...and at most this much of it
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Why a request could not be read; the answer to it closes the connection."""
-
-    status: int
-    message: str
-
-
-@dataclass(frozen=True)
-class Request:
-    """One request as read: method and target are "" when the request line was unreadable."""
-
-    method: str
-    target: str
-    headers: dict[str, str]  # lower-case names; repeated headers joined with ", "
-    body: bytes
-    started: float  # time.perf_counter() when the request was complete (or found broken)
-    problem: Problem | None = None
+    inline_body_bytes: int = 64 * 1024  # smaller requests are answered on the selector thread
 
 
 @dataclass(frozen=True)
@@ -109,20 +96,17 @@ class _Step(Enum):
 class _Connection:
     """One client connection; owned by the selector thread, or by one worker while BUSY."""
 
-    def __init__(self, sock: socket.socket, max_head_bytes: int, now: float) -> None:
+    def __init__(self, sock: socket.socket, limits: ServerLimits, now: float) -> None:
         self.sock = sock
-        self.http = h11.Connection(h11.SERVER, max_incomplete_event_size=max_head_bytes)
+        self.reader = RequestReader(limits.max_head_bytes, limits.max_body_bytes)
         self.phase = _Phase.READING
-        self.head: h11.Request | None = None
-        self.body: list[bytes] = []
-        self.body_len = 0
-        self.request_started: float | None = None  # monotonic time of the request's first byte
         self.last_active = now
         self.deadline = 0.0
         self.watching = 0
         self.pending = memoryview(b"")
         self.delayed: Reply | None = None
         self.lingered = 0
+        self.close_after = False
 
 
 def _http_date(_cache: list[tuple[int, str]] = [(0, "")]) -> str:  # noqa: B006 - a cache
@@ -132,14 +116,6 @@ def _http_date(_cache: list[tuple[int, str]] = [(0, "")]) -> str:  # noqa: B006 
         cached = (second, formatdate(second, usegmt=True))
         _cache[0] = cached
     return cached[1]
-
-
-def _header_dict(head: h11.Request) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    for raw_name, raw_value in head.headers:
-        name, value = raw_name.decode("ascii"), raw_value.decode("latin-1")
-        headers[name] = f"{headers[name]}, {value}" if name in headers else value
-    return headers
 
 
 def _phrase(status: int) -> str:
@@ -159,11 +135,13 @@ class Server:
         respond: Respond,
         limits: ServerLimits = ServerLimits(),
         on_error: Callable[[BaseException], None] | None = None,
+        heavy: Callable[[Request], bool] | None = None,
     ) -> None:
         self._address = (host, port)
         self._respond = respond
         self._limits = limits
         self._on_error = on_error
+        self._heavy = heavy
         self._lock = threading.Lock()
         self._stopping = False
         self._closed = False
@@ -283,17 +261,13 @@ class Server:
                     sock.send(_BUSY_ANSWER)
                 sock.close()
                 continue
-            connection = _Connection(sock, self._limits.max_head_bytes, time.monotonic())
+            connection = _Connection(sock, self._limits, time.monotonic())
             self._connections.add(connection)
             self._watch(connection, selectors.EVENT_READ)
 
     def _evict(self) -> bool:
         """Close the connection idle the longest (no request under way), if there is one."""
-        idle = [
-            c
-            for c in self._connections
-            if c.phase is _Phase.READING and c.request_started is None and c.head is None
-        ]
+        idle = [c for c in self._connections if c.phase is _Phase.READING and c.reader.idle]
         if not idle:
             return False
         self._close(min(idle, key=lambda c: c.last_active))
@@ -312,68 +286,57 @@ class Server:
             if not data or connection.lingered > self._limits.linger_bytes:
                 self._close(connection)
             return
-        if data and connection.request_started is None:
-            connection.request_started = time.monotonic()
-        connection.http.receive_data(data)
+        connection.reader.feed(data)
         self._advance(connection)
 
     def _advance(self, connection: _Connection) -> None:
-        """Feed h11's events on; hand the request to a worker once it is complete or broken."""
+        """Answer what the connection has sent, request after request, until it needs more.
+
+        A cheap request (small body, not `heavy`) is answered right here, which spares two
+        thread hand-offs; the others go to a worker. A loop, not recursion: a client may
+        pipeline thousands of requests in one read.
+        """
         while True:
-            try:
-                event = connection.http.next_event()
-            except h11.RemoteProtocolError as exc:
-                status = 431 if exc.error_status_hint == 431 else 400
-                self._dispatch(connection, Problem(status, _phrase(status)))
+            request = self._read_request(connection)
+            if request is None:
                 return
-            if isinstance(event, type):  # the sentinels NEED_DATA, or PAUSED (never here)
-                self._watch(connection, selectors.EVENT_READ)
+            if not self._is_cheap(request):
+                connection.phase = _Phase.BUSY
+                self._watch(connection, 0)
+                with self._lock:
+                    self._jobs.append((connection, request))
+                    self._jobs_ready.notify()
                 return
-            if isinstance(event, h11.ConnectionClosed):  # the client hung up between requests
-                self._close(connection)
+            step = self._answer(connection, request)
+            if step is not _Step.SENT:
+                self._apply(connection, step)
                 return
-            problem = None if isinstance(event, h11.EndOfMessage) else self._take(connection, event)
-            if problem is not None or isinstance(event, h11.EndOfMessage):
-                self._dispatch(connection, problem)
+            if not self._reuse(connection):
                 return
 
-    def _take(self, connection: _Connection, event: h11.Event) -> Problem | None:
-        """Keep a request's head or a piece of its body; a Problem if it cannot be served."""
-        limit = self._limits.max_body_bytes
-        if isinstance(event, h11.Request):
-            connection.head = event
-            if not event.http_version.startswith(b"1."):
-                return Problem(505, _phrase(505))
-            declared = h11_content_length(event)
-            if declared is not None and declared > limit:
-                return Problem(413, _phrase(413))
-            if connection.http.they_are_waiting_for_100_continue:
-                with contextlib.suppress(OSError, h11.LocalProtocolError):
-                    info = h11.InformationalResponse(status_code=100, headers=[])
-                    connection.sock.send(connection.http.send(info) or b"")
-        elif isinstance(event, h11.Data):
-            connection.body.append(bytes(event.data))
-            connection.body_len += len(event.data)
-            if connection.body_len > limit:
-                return Problem(413, _phrase(413))
-        return None
+    def _read_request(self, connection: _Connection) -> Request | None:
+        """The next complete (or broken) request; None while more is needed, or once closed."""
+        reader = connection.reader
+        request = reader.next()
+        if request is CLOSED:
+            self._close(connection)
+            return None
+        if request is None:
+            if reader.wants_continue:
+                reader.wants_continue = False
+                with contextlib.suppress(OSError):
+                    connection.sock.send(b"HTTP/1.1 100 Continue\r\n\r\n")
+            self._watch(connection, selectors.EVENT_READ)
+            return None
+        assert isinstance(request, Request)
+        return request
 
-    def _dispatch(self, connection: _Connection, problem: Problem | None) -> None:
-        head = connection.head
-        request = Request(
-            method=head.method.decode("ascii") if head else "",
-            target=head.target.decode("ascii", "replace") if head else "",
-            headers=_header_dict(head) if head else {},
-            body=b"".join(connection.body) if problem is None else b"",
-            started=time.perf_counter(),
-            problem=problem,
-        )
-        connection.body, connection.body_len = [], 0
-        connection.phase = _Phase.BUSY
-        self._watch(connection, 0)
-        with self._lock:
-            self._jobs.append((connection, request))
-            self._jobs_ready.notify()
+    def _is_cheap(self, request: Request) -> bool:
+        if request.problem is not None:
+            return True
+        if len(request.body) > self._limits.inline_body_bytes:
+            return False
+        return self._heavy is None or not self._heavy(request)
 
     def _take_completions(self) -> None:
         with self._lock:
@@ -383,7 +346,8 @@ class Server:
 
     def _apply(self, connection: _Connection, step: _Step) -> None:
         if step is _Step.SENT:
-            self._next_request(connection)
+            if self._reuse(connection):
+                self._advance(connection)
         elif step is _Step.WRITE:
             connection.phase = _Phase.WRITING
             connection.deadline = time.monotonic() + self._limits.write_timeout
@@ -391,6 +355,7 @@ class Server:
         elif step is _Step.DELAY:
             assert connection.delayed is not None
             connection.phase = _Phase.DELAYED
+            self._watch(connection, 0)
             when = time.monotonic() + connection.delayed.delay
             heapq.heappush(self._delays, (when, next(self._order), connection))
         else:
@@ -413,20 +378,16 @@ class Server:
             return
         connection.pending = connection.pending[sent:]
         if not connection.pending:
-            self._next_request(connection)
+            self._apply(connection, _Step.SENT)
 
-    def _next_request(self, connection: _Connection) -> None:
-        http = connection.http
-        if not (http.our_state is h11.DONE and http.their_state is h11.DONE):
+    def _reuse(self, connection: _Connection) -> bool:
+        """Ready the connection for its next request after an answer; False if it closes."""
+        if connection.close_after or not connection.reader.finish():
             self._linger(connection)
-            return
-        http.start_next_cycle()
-        now = time.monotonic()
+            return False
         connection.phase = _Phase.READING
-        connection.head = None
-        connection.last_active = now
-        connection.request_started = now if http.trailing_data[0] else None
-        self._advance(connection)
+        connection.last_active = time.monotonic()
+        return True
 
     def _linger(self, connection: _Connection) -> None:
         # Closing with unread input makes the kernel reset the connection, and a reset can
@@ -442,9 +403,10 @@ class Server:
         self._watch_listener(True)
         for connection in list(self._connections):
             if connection.phase is _Phase.READING:
-                started = connection.request_started
+                started = connection.reader.started
                 if started is not None and now - started >= limits.request_timeout:
-                    self._dispatch(connection, Problem(408, _phrase(408)))
+                    timed_out = connection.reader.timed_out()
+                    self._apply(connection, self._answer(connection, timed_out))
                 elif started is None and now - connection.last_active >= limits.idle_timeout:
                     self._close(connection)
             elif connection.phase in {_Phase.WRITING, _Phase.LINGERING} and (
@@ -537,9 +499,10 @@ class Server:
         if reply.status is None:
             self._settle(reply.settle, True)
             return _Step.DROP
+        connection.close_after = reply.close or not connection.reader.keep_alive
         try:
-            data = self._render(connection, reply)
-        except (h11.LocalProtocolError, ValueError) as exc:  # a status or header HTTP can't carry
+            data = _render(reply, connection.reader.method, connection.close_after)
+        except ValueError as exc:  # a scripted status or header that HTTP cannot carry
             self._report(exc)
             self._settle(reply.settle, False)
             return _Step.DROP
@@ -552,24 +515,6 @@ class Server:
             return _Step.DROP
         connection.pending = memoryview(data)[sent:]
         return _Step.WRITE if connection.pending else _Step.SENT
-
-    def _render(self, connection: _Connection, reply: Reply) -> bytes:
-        assert reply.status is not None
-        headers = [("Server", SERVER_NAME), ("Date", _http_date()), *reply.headers]
-        has_body = reply.status not in {204, 304}
-        if has_body:
-            headers.append(("Content-Length", str(len(reply.body))))
-        if reply.close:
-            headers.append(("Connection", "close"))
-        http = connection.http
-        response = h11.Response(
-            status_code=reply.status, headers=headers, reason=_phrase(reply.status)
-        )
-        data = http.send(response) or b""
-        head = connection.head
-        if has_body and reply.body and not (head is not None and head.method == b"HEAD"):
-            data += http.send(h11.Data(data=reply.body)) or b""
-        return data + (http.send(h11.EndOfMessage()) or b"")
 
     def _hand_back(self, connection: _Connection, step: _Step) -> None:
         with self._lock:
@@ -600,9 +545,21 @@ class Server:
                 self._on_error(exc)
 
 
-def h11_content_length(head: h11.Request) -> int | None:
-    """The Content-Length a request declared (h11 has checked that it is one number)."""
-    for name, value in head.headers:
-        if name == b"content-length":
-            return int(value)
-    return None
+def _render(reply: Reply, method: bytes, close: bool) -> bytes:
+    """The answer's bytes; ValueError for a status or header HTTP/1.1 cannot carry."""
+    status = reply.status
+    if status is None or not 200 <= status <= 599:
+        raise ValueError(f"not a final HTTP status: {status}")
+    lines = [f"HTTP/1.1 {status} {_phrase(status)}", f"Server: {SERVER_NAME}"]
+    lines.append(f"Date: {_http_date()}")
+    for name, value in reply.headers:
+        if not _TOKEN.fullmatch(name) or _UNSAFE_VALUE.search(value):
+            raise ValueError(f"not a valid header: {name!r}")
+        lines.append(f"{name}: {value}")
+    has_body = status not in {204, 304}
+    if has_body:
+        lines.append(f"Content-Length: {len(reply.body)}")
+    if close:
+        lines.append("Connection: close")
+    head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    return head + reply.body if has_body and method != b"HEAD" else head
