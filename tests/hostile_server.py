@@ -139,11 +139,19 @@ def response(
     headers: Sequence[tuple[str, str]] = (),
     *,
     length: int | None = None,
+    chunked: bool = False,
 ) -> bytes:
-    """An HTTP/1.1 response; `length` overrides the Content-Length that is declared."""
+    """An HTTP/1.1 response; `length` overrides the Content-Length that is declared, and
+    `chunked` sends the body in 16 KB chunks with no length declared at all."""
     lines = [f"HTTP/1.1 {status} Whatever"]
     lines += [f"{name}: {value}" for name, value in headers]
-    lines.append(f"Content-Length: {len(body) if length is None else length}")
+    if chunked:
+        lines.append("Transfer-Encoding: chunked")
+        step = 16 * 1024
+        pieces = [body[i : i + step] for i in range(0, len(body), step)]
+        body = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in pieces) + b"0\r\n\r\n"
+    else:
+        lines.append(f"Content-Length: {len(body) if length is None else length}")
     lines.append("Connection: close")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
@@ -195,6 +203,18 @@ def garbage(data: bytes = b"\x1b[31mSSH-2.0-OpenSSH_9.2\r\n\x00\xff") -> Behavio
         if read_request(conn, stop) is None:
             return
         conn.sendall(data)
+
+    return behave
+
+
+def reply_at_once(
+    data: bytes = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n",
+) -> Behaviour:
+    """Answers the first bytes received, whatever they are (a TLS hello, say), with `data`."""
+
+    def behave(conn: socket.socket, stop: threading.Event) -> None:
+        if _recv(conn, stop):
+            conn.sendall(data)
 
     return behave
 
@@ -277,8 +297,10 @@ class Script:
         conn.sendall(answer)
 
 
-def gzip_response(decoded_bytes: int, status: int = 200) -> bytes:
-    return response(status, gzip_bomb(decoded_bytes), [("Content-Encoding", "gzip")])
+def gzip_response(decoded_bytes: int, status: int = 200, *, chunked: bool = False) -> bytes:
+    """A gzip-compressed body of `decoded_bytes` zeros (a bomb, when that is large)."""
+    headers = [("Content-Encoding", "gzip")]
+    return response(status, gzip_bomb(decoded_bytes), headers, chunked=chunked)
 
 
 def gzip_ok() -> bytes:

@@ -1,11 +1,20 @@
-"""Segment Tracking API client: auth, validation, the official retry policy, honest results."""
+"""Segment Tracking API client: auth, validation, the official retry policy, honest results.
+
+Bounds that hold against any server (see also RetryPolicy and app.segment.bounded):
+- a public call (one event, one batch, one `send_each` conversation) ends by its deadline,
+  `retry.total_budget` seconds: no attempt starts and no wait runs past it;
+- one attempt lasts at most `timeout` seconds from connect to the body's last byte, however
+  slowly the bytes arrive (a watchdog shuts the socket down), and never past the deadline;
+- a body is read up to MAX_BODY_BYTES, before and after decompression; headers up to h11's
+  100 KB. Only the operating system's name lookup cannot be cut short.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import logging
+import math
 import socket
 import ssl
 import sys
@@ -13,14 +22,16 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, TypeVar
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from app import __version__
 from app.chatlio import TestEvent
-from app.redaction import REDACTED_AUTH, basic_auth
-from app.segment.cancel import Cancelled, CancelToken
+from app.redaction import REDACTED_AUTH, basic_auth, printable
+from app.segment.bounded import ACCEPT_ENCODING, MAX_BODY_BYTES, Body, read_body
+from app.segment.cancel import CancelToken
+from app.segment.deadline import WATCHDOG, Deadline, Watch
 from app.segment.endpoint import US, Endpoint, Region
 from app.segment.payload import (
     TrackMessage,
@@ -39,7 +50,27 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 USER_AGENT = f"chatlio-segment-setup/{__version__}"
-T = TypeVar("T")
+
+# No attempt starts with less time than this left in the call's budget (or the whole
+# per-attempt timeout, if that is shorter): a TLS handshake alone can take half a second.
+MIN_ATTEMPT_SECONDS = 0.5
+# The connect phase cannot be cut by the watchdog (there is no socket yet): its own timeout.
+MAX_CONNECT_SECONDS = 10.0
+# h11 (httpx's HTTP/1.1 parser) refuses response headers larger than this.
+MAX_HEADER_BYTES = 100 * 1024
+
+# After one of these, the next event of a conversation would fail the same way: not tried.
+UNREACHABLE = frozenset(
+    {
+        ErrorKind.DNS,
+        ErrorKind.CONNECTION,
+        ErrorKind.TIMEOUT,
+        ErrorKind.TLS,
+        ErrorKind.PROXY,
+        ErrorKind.PROTOCOL,
+        ErrorKind.DISCONNECTED,
+    }
+)
 
 
 def make_ssl_context() -> ssl.SSLContext:
@@ -73,6 +104,8 @@ def proxy_for(url: str) -> str | None:
 class SegmentClient:
     """Sends Live Chat events to one Segment source; blocking, so the GUI runs it on a worker.
 
+    One call at a time per client. `timeout` bounds one attempt (connect to last byte);
+    `retry.total_budget` bounds each public call as a whole, all tries and waits included.
     The write key is held privately and appears in no result, log line, exception or repr.
     """
 
@@ -87,10 +120,13 @@ class SegmentClient:
     ) -> None:
         import httpx
 
-        # The sockets this client opened, so that Cancel can cut a request short (see _trace).
+        if not timeout > 0:
+            raise ValueError("timeout must be a positive number of seconds")
+        # The sockets this client opened, so that Cancel and the watchdog can cut a request.
         self._sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
-        self._sockets_lock = threading.Lock()  # the worker adds, the Cancel button's thread cuts
+        self._sockets_lock = threading.Lock()  # the worker adds, other threads cut
         self._cancel: CancelToken | None = None
+        self._watch: Watch | None = None  # the attempt running now, under the watchdog
         self._auth = basic_auth(write_key)
         self.endpoint = endpoint
         self._proxy = proxy_for(endpoint.base_url)
@@ -100,11 +136,11 @@ class SegmentClient:
             make_ssl_context() if endpoint.base_url.startswith("https") else True
         )
         self._http = httpx.Client(
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            timeout=httpx.Timeout(timeout, connect=min(timeout, MAX_CONNECT_SECONDS)),
             verify=verify,
             trust_env=True,
             transport=transport,
-            headers={"User-Agent": USER_AGENT},
+            headers={"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING},
         )
 
     def __repr__(self) -> str:
@@ -129,11 +165,7 @@ class SegmentClient:
         return self.send_track(message, cancel)
 
     def send_track(self, message: TrackMessage, cancel: CancelToken | None = None) -> SendResult:
-        payload = {k: v for k, v in message.payload.items() if k != "type"}
-        problems = event_problems(payload)
-        if problems:
-            return self._invalid(message, problems)
-        return self._post("track", lambda: {**payload, "sentAt": now_iso()}, [message], cancel)[0]
+        return self._track(message, cancel, self._deadline())
 
     def batch(
         self, events: Sequence[TestEvent], visitor: Visitor, cancel: CancelToken | None = None
@@ -154,7 +186,13 @@ class SegmentClient:
         problems = batch_problems(items)
         if problems:
             return [self._invalid(m, problems) for m in messages]
-        return self._post("batch", lambda: {"batch": items, "sentAt": now_iso()}, messages, cancel)
+        return self._post(
+            "batch",
+            lambda: {"batch": items, "sentAt": now_iso()},
+            messages,
+            cancel,
+            self._deadline(),
+        )
 
     def send_each(
         self,
@@ -163,15 +201,28 @@ class SegmentClient:
         cancel: CancelToken | None = None,
         on_result: Callable[[SendResult], None] | None = None,
     ) -> list[SendResult]:
-        """Send events one /v1/track request each, in order; stop early if cancelled."""
-        results = []
+        """Send events one /v1/track request each, in order, all within one deadline.
+
+        Stops early when cancelled, when the deadline leaves no room for another attempt, or
+        when an event shows that the address cannot be reached: the events not tried get
+        ErrorKind.NOT_SENT and one message naming the failure that stopped the send.
+        """
+        deadline = self._deadline()
+        results: list[SendResult] = []
+        stopped_by: str | None = None  # the message every event not tried carries
         for event in events:
+            message = build_track(event, visitor)
             if cancel is not None and cancel.cancelled:
-                message = build_track(event, visitor)
-                cancelled = _Outcome(None, None, ErrorKind.CANCELLED, None)
-                result = self._final(message, "track", cancelled, [], 0.0)
+                result = self._not_tried(message, ErrorKind.CANCELLED, "")
+            elif stopped_by is not None:
+                result = self._not_tried(message, ErrorKind.NOT_SENT, stopped_by)
+            elif results and deadline.left() < self._min_attempt():
+                stopped_by = self._out_of_time(deadline)
+                result = self._not_tried(message, ErrorKind.NOT_SENT, stopped_by)
             else:
-                result = self.track(event, visitor, cancel)
+                result = self._track(message, cancel, deadline)
+                if result.error_kind in UNREACHABLE:
+                    stopped_by = _not_sent_after(result, self.endpoint)
             results.append(result)
             if on_result is not None:
                 on_result(result)
@@ -179,20 +230,37 @@ class SegmentClient:
 
     # --- sending with retries ---------------------------------------------------------------
 
+    def _deadline(self) -> Deadline:
+        return Deadline(self.retry.total_budget)
+
+    def _min_attempt(self) -> float:
+        return min(MIN_ATTEMPT_SECONDS, self.timeout)
+
+    def _track(
+        self, message: TrackMessage, cancel: CancelToken | None, deadline: Deadline
+    ) -> SendResult:
+        payload = {k: v for k, v in message.payload.items() if k != "type"}
+        problems = event_problems(payload)
+        if problems:
+            return self._invalid(message, problems)
+        body = lambda: {**payload, "sentAt": now_iso()}  # noqa: E731 - a fresh sentAt per try
+        return self._post("track", body, [message], cancel, deadline)[0]
+
     def _post(
         self,
         path: str,
         make_body: Callable[[], dict[str, Any]],
         messages: Sequence[TrackMessage],
         cancel: CancelToken | None,
+        deadline: Deadline,
     ) -> list[SendResult]:
         url = self.endpoint.url(path)
         started = time.monotonic()
         attempts: list[Attempt] = []
-        outcome = _Outcome(None, None, None, None)
         waited = 0.0
+        out_of_time = False
         for number in range(1, self.retry.max_attempts + 1):
-            outcome = self._attempt(url, make_body(), number, cancel)
+            outcome = self._attempt(url, make_body(), number, cancel, deadline)
             attempts.append(
                 Attempt(number, outcome.status, outcome.error_text, outcome.elapsed_ms, waited)
             )
@@ -200,7 +268,8 @@ class SegmentClient:
             delay = self._delay_before_retry(outcome, number)
             if delay is None or number == self.retry.max_attempts:
                 break
-            if time.monotonic() - started + delay > self.retry.total_budget:
+            if delay + self._min_attempt() > deadline.left():
+                out_of_time = True  # the wait, or the wait and a try, would pass the deadline
                 break
             waited = round(delay, 3)
             if cancel is not None and cancel.wait(delay):
@@ -209,52 +278,129 @@ class SegmentClient:
             if cancel is None:
                 time.sleep(delay)
         total_ms = (time.monotonic() - started) * 1000
-        return [self._final(m, path, outcome, attempts, total_ms, len(messages)) for m in messages]
+        note = self._out_of_time(deadline) if out_of_time else None
+        return [
+            self._final(m, path, outcome, attempts, total_ms, len(messages), note) for m in messages
+        ]
 
     def _attempt(
-        self, url: str, document: dict[str, Any], number: int, cancel: CancelToken | None
+        self,
+        url: str,
+        document: dict[str, Any],
+        number: int,
+        cancel: CancelToken | None,
+        deadline: Deadline,
     ) -> _Outcome:
         """One POST; never raises for network trouble, which becomes an error kind instead."""
-        import httpx
-
+        limit = max(0.001, min(self.timeout, deadline.left()))
         body = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
         headers = {"Content-Type": "application/json", "Authorization": self._auth}
         if number > 1:
             headers["X-Retry-Count"] = str(number - 1)
+        timeouts = {
+            "connect": min(limit, MAX_CONNECT_SECONDS),
+            "read": limit,
+            "write": limit,
+            "pool": limit,
+        }
         request = self._http.build_request(
-            "POST", url, content=body.encode(), headers=headers, extensions={"trace": self._trace}
+            "POST",
+            url,
+            content=body.encode(),
+            headers=headers,
+            extensions={"trace": self._trace, "timeout": timeouts},
         )
         sent = _redacted(request, body)
         started = time.monotonic()
-        response, kind, text = None, None, None
+        if cancel is not None and cancel.cancelled:
+            return _Outcome(sent, limit=limit, error_kind=ErrorKind.CANCELLED)
+        watch = Watch(limit, self._cut)
+        with self._sockets_lock:
+            self._watch = watch
+        WATCHDOG.arm(watch)
+        self._cancel = cancel
+        unregister = cancel.on_cancel(self._interrupt) if cancel is not None else None
         try:
-            response = self._run_cancellable(functools.partial(self._http.send, request), cancel)
-        except Cancelled:
-            kind = ErrorKind.CANCELLED
-        except httpx.HTTPError as exc:
-            kind, text = _classify(exc), type(exc).__name__
-        if response is not None and not response.is_success:
-            kind = _status_kind(response.status_code)
-        elif kind in (ErrorKind.CONNECTION, ErrorKind.DNS) and self._proxy is not None:
-            kind = ErrorKind.PROXY  # we never reached the endpoint, only the proxy in between
+            response, answer, error = self._exchange(request)
+        finally:
+            if unregister is not None:
+                unregister()
+            self._cancel = None
+            WATCHDOG.release(watch)
+            with self._sockets_lock:
+                self._watch = None
         elapsed = round((time.monotonic() - started) * 1000, 1)
-        return _Outcome(sent, response, kind, text, elapsed)
+        outcome = _Outcome(sent, limit=limit, elapsed_ms=elapsed)
+        if response is not None:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            outcome = replace(
+                outcome,
+                status=response.status_code,
+                headers=dict(response.headers.items()),
+                retry_after=retry_after,
+                body=answer,
+            )
+        if error is not None:
+            return self._failed(outcome, error, cancel, watch)
+        assert response is not None
+        assert answer is not None
+        return replace(outcome, **_judge(response.status_code, answer))
+
+    def _exchange(
+        self, request: httpx.Request
+    ) -> tuple[httpx.Response | None, Body | None, Exception | None]:
+        """Send and read within the caps: (response, body, error); a response without a body
+        means the connection failed in the middle of the answer."""
+        import httpx
+
+        try:
+            response = self._http.send(request, stream=True)
+        except (httpx.HTTPError, OSError) as exc:
+            return None, None, exc
+        try:
+            return response, read_body(response), None
+        except (httpx.HTTPError, OSError) as exc:
+            return response, None, exc
+        finally:
+            with contextlib.suppress(httpx.HTTPError, OSError):
+                response.close()  # unread bytes are not drained: the connection is dropped
+
+    def _failed(
+        self,
+        outcome: _Outcome,
+        error: Exception,
+        cancel: CancelToken | None,
+        watch: Watch,
+    ) -> _Outcome:
+        answered = outcome.status is not None
+        technical = _technical(error)
+        if cancel is not None and cancel.cancelled:
+            return replace(outcome, error_kind=ErrorKind.CANCELLED, error_text=technical)
+        if watch.expired:
+            text = f"cut at the {_number(outcome.limit)} s limit ({technical})"
+            return replace(
+                outcome, error_kind=ErrorKind.TIMEOUT, error_text=text, detail=_mid(answered)
+            )
+        kind, detail = _failure(error, answered)
+        if kind in (ErrorKind.CONNECTION, ErrorKind.DNS) and self._proxy is not None:
+            kind = ErrorKind.PROXY  # we never reached the endpoint, only the proxy in between
+        return replace(outcome, error_kind=kind, error_text=technical, detail=detail)
 
     def _delay_before_retry(self, outcome: _Outcome, number: int) -> float | None:
         """Seconds to wait before trying again, or None when retrying cannot help."""
-        response = outcome.response
-        if response is not None:
-            if response.is_success or not self.retry.should_retry_status(response.status_code):
-                return None
-            return self._retry_delay(response, number)
-        if outcome.error_kind in (ErrorKind.CANCELLED, ErrorKind.TLS, ErrorKind.PROXY):
+        kind = outcome.error_kind
+        if kind in (ErrorKind.CANCELLED, ErrorKind.TLS, ErrorKind.PROXY):
             return None  # the same certificate or proxy would fail again: tell the user now
-        return self.retry.backoff(number)
-
-    def _retry_delay(self, response: httpx.Response, number: int) -> float:
-        retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        if retry_after is not None:
-            return min(retry_after, self.retry.retry_after_cap)
+        if kind is None or (
+            kind in (ErrorKind.TOO_LARGE, ErrorKind.PROTOCOL) and outcome.ok_status
+        ):
+            return None  # an answer arrived; sending again would not change it
+        status = outcome.status
+        if status is not None and outcome.detail != "mid_answer":
+            if not self.retry.should_retry_status(status):
+                return None
+            if outcome.retry_after is not None:
+                return min(outcome.retry_after, self.retry.retry_after_cap)
         return self.retry.backoff(number)
 
     def _trace(self, event: str, info: dict[str, Any]) -> None:
@@ -265,10 +411,20 @@ class SegmentClient:
             if isinstance(sock, socket.socket):
                 with self._sockets_lock:
                     self._sockets.add(sock)
+                    watch = self._watch
                 cancel = self._cancel
-                if cancel is not None and cancel.cancelled:
-                    # Cancelled while connecting: cut it before a byte of the request goes out.
+                if (cancel is not None and cancel.cancelled) or (watch and watch.expired):
+                    # Cancelled or out of time while connecting: cut before the request goes.
                     _shut(sock)
+
+    def _cut(self, watch: Watch) -> None:
+        """The watchdog's call at an attempt's deadline: cut it, if it is still running."""
+        with self._sockets_lock:
+            if self._watch is not watch:
+                return  # that attempt ended just in time; another may be using the sockets
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shut(sock)
 
     def _interrupt(self) -> None:
         """Cut this client's connections: a request blocked on one fails at once."""
@@ -277,33 +433,18 @@ class SegmentClient:
         for sock in sockets:
             _shut(sock)
 
-    def _run_cancellable(self, call: Callable[[], T], cancel: CancelToken | None) -> T:
-        """Run a blocking call on this thread; cancelling shuts its socket down, ending it.
-
-        A connection still being set up cannot be interrupted; it is cut the moment it opens,
-        before the request is written (see _trace), or ends at the connect timeout.
-        """
-        import httpx
-
-        if cancel is None:
-            return call()
-        if cancel.cancelled:
-            raise Cancelled
-        self._cancel = cancel
-        unregister = cancel.on_cancel(self._interrupt)
-        try:
-            return call()
-        except httpx.HTTPError:
-            if cancel.cancelled:
-                raise Cancelled from None
-            raise
-        finally:
-            unregister()
-            self._cancel = None
-
     # --- results ----------------------------------------------------------------------------
 
+    def _out_of_time(self, deadline: Deadline) -> str:
+        return (
+            f"The time limit for this send ({_seconds(deadline.budget)}) ran out, so the app "
+            "stopped trying."
+        )
+
     def _invalid(self, message: TrackMessage, problems: list[str]) -> SendResult:
+        return self._not_tried(message, ErrorKind.INVALID, "Not sent: " + " ".join(problems))
+
+    def _not_tried(self, message: TrackMessage, kind: ErrorKind, text: str) -> SendResult:
         return SendResult(
             event=message.event,
             message_id=message.message_id,
@@ -314,8 +455,8 @@ class SegmentClient:
             body="",
             elapsed_ms=0.0,
             attempts=(),
-            error_kind=ErrorKind.INVALID,
-            message="Not sent: " + " ".join(problems),
+            error_kind=kind,
+            message=text or explain(kind, None, self.endpoint, 0, self.timeout),
             payload=message.payload,
         )
 
@@ -327,33 +468,39 @@ class SegmentClient:
         attempts: list[Attempt],
         total_ms: float,
         batched_with: int = 1,
+        note: str | None = None,
     ) -> SendResult:
-        response = outcome.response
-        status = response.status_code if response is not None else None
+        body = outcome.body
+        text = explain(
+            outcome.error_kind,
+            outcome.status,
+            self.endpoint,
+            len(attempts),
+            outcome.limit,
+            path,
+            retry_after=outcome.retry_after,
+            detail=outcome.detail,
+            body=body,
+        )
+        if body is not None and outcome.error_kind not in (None, ErrorKind.TOO_LARGE):
+            text += _body_note(body)
+        if note and outcome.error_kind is not ErrorKind.CANCELLED:
+            text += " " + note
         return SendResult(
             event=message.event,
             message_id=message.message_id,
             endpoint=self.endpoint.base_url,
             request=outcome.sent,
-            status=status,
-            response_headers=dict(response.headers.items()) if response is not None else {},
-            body=response.text if response is not None else "",
+            status=outcome.status,
+            response_headers=outcome.headers,
+            body=body.text if body is not None else "",
             elapsed_ms=round(total_ms, 1),
             attempts=tuple(attempts),
             error_kind=outcome.error_kind,
-            message=explain(
-                outcome.error_kind,
-                status,
-                self.endpoint,
-                len(attempts),
-                self.timeout,
-                path,
-                retry_after=parse_retry_after(response.headers.get("Retry-After"))
-                if response is not None
-                else None,
-            ),
+            message=text,
             batched_with=batched_with,
             payload=message.payload,
+            body_truncated=body is not None and (body.truncated or body.declared is not None),
         )
 
 
@@ -362,14 +509,30 @@ class _Outcome:
     """What one attempt produced."""
 
     sent: SentRequest | None
-    response: httpx.Response | None
-    error_kind: ErrorKind | None
-    error_text: str | None
+    limit: float  # the seconds this attempt was allowed
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: Body | None = None
+    retry_after: float | None = None
+    error_kind: ErrorKind | None = None
+    error_text: str | None = None
+    detail: str | None = None  # which variant of the error message applies
     elapsed_ms: float = 0.0
 
     @property
-    def status(self) -> int | None:
-        return self.response.status_code if self.response is not None else None
+    def ok_status(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+def _judge(status: int, body: Body) -> dict[str, Any]:
+    """The error kind (and message variant) of a complete answer."""
+    if 200 <= status < 300:
+        if body.truncated or body.declared is not None:
+            return {"error_kind": ErrorKind.TOO_LARGE}
+        if body.unreadable is not None:
+            return {"error_kind": ErrorKind.PROTOCOL, "detail": "unreadable_body"}
+        return {}
+    return {"error_kind": _status_kind(status)}
 
 
 def _shut(sock: socket.socket) -> None:
@@ -385,18 +548,76 @@ def _redacted(request: httpx.Request, body: str) -> SentRequest:
     return SentRequest(request.method, str(request.url), headers, body)
 
 
+def _technical(error: Exception) -> str:
+    """For the attempt log: the exception's name and text, safe for a terminal."""
+    text = str(error)
+    name = type(error).__name__
+    return printable(f"{name}: {text}" if text else name, 160)
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    """The error and what caused it, a few levels deep (httpx wraps httpcore wraps OSError)."""
+    found: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and len(found) < 6 and current not in found:
+        found.append(current)
+        current = current.__cause__ or current.__context__
+    return found
+
+
+def _mid(answered: bool) -> str:
+    return "mid_answer" if answered else "before_answer"
+
+
+def _failure(error: Exception, answered: bool) -> tuple[ErrorKind, str | None]:
+    """The error kind of a failed exchange, and the variant of its message."""
+    kind = _classify(error)
+    chain = _chain(error)
+    if kind is ErrorKind.CONNECTION:
+        return _connection_failure(error, answered, chain)
+    if kind is ErrorKind.TLS:
+        verify = any(isinstance(e, ssl.SSLCertVerificationError) for e in chain)
+        return kind, "certificate" if verify else "handshake"
+    if kind is ErrorKind.TIMEOUT:
+        return kind, _mid(answered)
+    return kind, None
+
+
+def _connection_failure(
+    error: Exception, answered: bool, chain: list[BaseException]
+) -> tuple[ErrorKind, str]:
+    """Refused or unreachable, closed early, or not HTTP: what httpx calls a connection error."""
+    import httpx
+
+    if isinstance(error, httpx.RemoteProtocolError):
+        text = str(error).lower()
+        if "without sending" in text or "incomplete chunked read" in text:
+            return ErrorKind.DISCONNECTED, _mid(answered)  # closed before or mid-answer
+        return ErrorKind.PROTOCOL, (
+            "headers_too_large" if "receive buffer too long" in text else "not_http"
+        )
+    if isinstance(error, httpx.ProtocolError | httpx.DecodingError):
+        return ErrorKind.PROTOCOL, "not_http"
+    if isinstance(error, httpx.ReadError | httpx.WriteError | httpx.CloseError):
+        return ErrorKind.DISCONNECTED, _mid(answered)
+    refused = any(isinstance(e, ConnectionRefusedError) for e in chain)
+    return ErrorKind.CONNECTION, "refused" if refused else "unreachable"
+
+
 def _classify(exc: Exception) -> ErrorKind:
     import httpx
 
+    chain = _chain(exc)
     text = str(exc).lower()
     if isinstance(exc, httpx.ProxyError):
         return ErrorKind.PROXY
     if isinstance(exc, httpx.TimeoutException):
         return ErrorKind.TIMEOUT
-    if "certificate" in text or "ssl" in text or isinstance(exc.__context__, ssl.SSLError):
+    if any(isinstance(e, ssl.SSLError) for e in chain) or "certificate" in text or "ssl" in text:
         return ErrorKind.TLS
     if isinstance(exc, httpx.ConnectError) and (
-        "name or service not known" in text
+        any(isinstance(e, socket.gaierror) for e in chain)
+        or "name or service not known" in text
         or "nodename nor servname" in text
         or "getaddrinfo" in text
         or "temporary failure in name resolution" in text
@@ -420,6 +641,74 @@ def _status_kind(status: int) -> ErrorKind:
     return ErrorKind.HTTP
 
 
+# --- messages -------------------------------------------------------------------------------------
+
+
+def _number(value: float) -> str:
+    """A readable number of seconds: 15, 2.5, 0.25 — never 'inf' or '1e+308'."""
+    if value >= 100:
+        return f"{value:.0f}"
+    return f"{value:.2f}".rstrip("0").rstrip(".") or "0"
+
+
+def _seconds(value: float) -> str:
+    return "1 second" if _number(value) == "1" else f"{_number(value)} seconds"
+
+
+def _duration(seconds: float) -> str:
+    """How long a server asked to wait, in words a person reads at a glance."""
+    if seconds < 120:  # rounded up: waiting a little longer than asked is the safe side
+        return _seconds(math.ceil(seconds))
+    if seconds < 2 * 3600:
+        return f"{math.ceil(seconds / 60)} minutes"
+    if seconds < 2 * 86400:
+        return f"{math.ceil(seconds / 3600)} hours"
+    return "more than a day"
+
+
+def _size(count: int) -> str:
+    if count >= 1024**3:
+        return f"{count / 1024**3:.1f} GB"
+    if count >= 1024**2:
+        return f"{count / 1024**2:.1f} MB"
+    return f"{count // 1024} KB"
+
+
+CAP_TEXT = _size(MAX_BODY_BYTES)
+
+
+def _body_note(body: Body) -> str:
+    """What the message adds when a non-2xx answer's body could not be read in full."""
+    if body.declared is not None:
+        return f" (It announced {_size(body.declared)} of data; the app did not read it.)"
+    if body.truncated:
+        return f" (The answer was over {CAP_TEXT}; the app stopped reading it.)"
+    if body.unreadable is not None:
+        return " (The answer's body was in a form the app cannot read.)"
+    return ""
+
+
+_WHY_NOT_SENT = {
+    ErrorKind.DNS: "its server name was not found",
+    ErrorKind.CONNECTION: "nothing there accepted the connection",
+    ErrorKind.TIMEOUT: "it did not answer in time",
+    ErrorKind.TLS: "the secure connection failed",
+    ErrorKind.PROXY: "the proxy server failed",
+    ErrorKind.PROTOCOL: "it did not answer like a web server",
+    ErrorKind.DISCONNECTED: "it closed the connection without a complete answer",
+}
+
+
+def _not_sent_after(failed: SendResult, endpoint: Endpoint) -> str:
+    kind = failed.error_kind
+    why = _WHY_NOT_SENT.get(kind, "it failed") if kind is not None else "it failed"
+    return (
+        f"Not sent: '{printable(failed.event, 60)}' could not be delivered to "
+        f"{printable(endpoint.host)} ({why}), so the app did not try the remaining events. "
+        "Fix that first, then send again."
+    )
+
+
 def explain(
     kind: ErrorKind | None,
     status: int | None,
@@ -428,31 +717,80 @@ def explain(
     timeout: float,
     path: str = "track",
     retry_after: float | None = None,
+    *,
+    detail: str | None = None,
+    body: Body | None = None,
 ) -> str:
-    """One sentence (or two) a non-developer understands, with a way forward."""
-    host = endpoint.host
+    """One sentence (or two) a non-developer understands, with a way forward.
+
+    Only values the app controls or has checked go in: the host (validated by
+    parse_endpoint, escaped anyway), the status number, numbers formatted here.
+    """
+    host = printable(endpoint.host)
     tries = f" after {attempts} tries" if attempts > 1 else ""
     wait = (
-        f"Segment asked to wait {retry_after:.0f} seconds; send again after that."
+        f"Segment asked to wait {_duration(retry_after)}; send again after that."
         if retry_after
         else "Wait a minute and send again."
     )
     if kind is None:
         where = "the sandbox on this computer" if endpoint.region is Region.LOCAL else "Segment"
         return f"{where[0].upper()}{where[1:]} received it (HTTP {status})."
+    limit = _seconds(timeout)
     messages = {
         ErrorKind.CANCELLED: "Cancelled. If a request was already on its way it may still have "
         "reached Segment; nothing more will be sent.",
-        ErrorKind.TIMEOUT: f"{host} did not answer within {timeout:.0f} seconds{tries}. Your "
-        "network may be slow or blocking it: try again, or check your proxy settings.",
-        ErrorKind.CONNECTION: f"Could not connect to {host}{tries}: nothing answered there. "
-        "Check the address and your internet connection.",
+        ErrorKind.NOT_SENT: "Not sent: the time limit for this send ran out before its turn.",
+        ErrorKind.TIMEOUT: (
+            f"{host} started to answer but did not finish within {limit}{tries}: it sends too "
+            "slowly. Try again later, or check the address and your proxy settings."
+            if detail == "mid_answer"
+            else f"{host} did not answer within {limit}{tries}. Your network may be slow or "
+            "blocking it: try again, or check your proxy settings."
+        ),
+        ErrorKind.CONNECTION: f"Could not connect to {host}{tries}: "
+        + (
+            "nothing answered there (the connection was refused). Check the address and port."
+            if detail == "refused"
+            else "it could not be reached. Check the address and your internet connection."
+        ),
         ErrorKind.DNS: f"Could not find the server {host}. Check the address, your internet "
         "connection and proxy settings.",
-        ErrorKind.TLS: f"The secure connection to {host} could not be verified. If your company "
-        "inspects web traffic, its certificate must be in this computer's trust store; ask IT.",
+        ErrorKind.TLS: (
+            f"The secure connection to {host} could not be verified. If your company inspects "
+            "web traffic, its certificate must be in this computer's trust store; ask IT."
+            if detail == "certificate"
+            else f"A secure (https) connection to {host} could not be set up: the server there "
+            "may not speak https, or something on your network interferes. Check the address; "
+            "if your company inspects web traffic, its certificate must be in this computer's "
+            "trust store (ask IT)."
+        ),
         ErrorKind.PROXY: "The proxy server set for this computer (HTTPS_PROXY) could not be "
         f"reached or would not connect to {host}. Check the proxy settings, or ask IT.",
+        ErrorKind.DISCONNECTED: (
+            f"{host} started to answer but closed the connection before finishing{tries}. The "
+            "event may or may not have been recorded; try again in a few minutes."
+            if detail == "mid_answer"
+            else f"{host} accepted the connection but closed it without answering{tries}. "
+            "Check the address; if it is right, try again in a few minutes."
+        ),
+        ErrorKind.PROTOCOL: {
+            "headers_too_large": f"{host} answered with more header data than the app accepts "
+            f"({_size(MAX_HEADER_BYTES)}){tries}; Segment never does that. Check the address.",
+            "unreadable_body": f"{host} answered HTTP {status}, but in a form the app cannot "
+            "read; Segment never does that. Check the address.",
+        }.get(
+            detail or "",
+            f"{host} answered, but not as a web server does{tries}: something other than "
+            "Segment is listening there. Check the address and port.",
+        ),
+        ErrorKind.TOO_LARGE: f"{host} answered HTTP {status} with "
+        + (
+            f"{_size(body.declared)} of data announced; the app did not read it."
+            if body is not None and body.declared is not None
+            else f"more than {CAP_TEXT} of data; the app stopped reading."
+        )
+        + " Segment's answers are tiny, so this is probably not Segment: check the address.",
         ErrorKind.BAD_REQUEST: f"Segment rejected the request as malformed or too large (HTTP "
         f"{status}). Nothing was recorded; check the property values and send again.",
         ErrorKind.AUTH: f"The server refused the write key (HTTP {status}). Copy the key again "

@@ -19,15 +19,21 @@ WHAT_200_PROVES = (
 
 
 class ErrorKind(StrEnum):
-    """Why an event did not get a 2xx answer; scripts may rely on these values."""
+    """Why an event did not get a usable 2xx answer; scripts may rely on these values."""
 
-    INVALID = "invalid"
+    INVALID = "invalid"  # the event has a problem; nothing was sent
     CANCELLED = "cancelled"
-    TIMEOUT = "timeout"
-    CONNECTION = "connection"
-    DNS = "dns"
+    NOT_SENT = "not_sent"  # never tried: an earlier event showed the address is unusable, or
+    # the time limit of the send ran out before this event's turn
+    TIMEOUT = "timeout"  # no complete answer within the time allowed (also a trickling one)
+    CONNECTION = "connection"  # refused or unreachable: nothing accepted the connection
+    DNS = "dns"  # the server's name was not found
     TLS = "tls"
     PROXY = "proxy"
+    DISCONNECTED = "disconnected"  # connected, then closed before or in the middle of the answer
+    PROTOCOL = "protocol"  # answered, but not with valid HTTP (garbage, oversized headers, or a
+    # 2xx body the app cannot decode)
+    TOO_LARGE = "too_large"  # a 2xx answer with a body over the app's cap; reading stopped
     BAD_REQUEST = "bad_request"
     AUTH = "auth"
     NOT_FOUND = "not_found"
@@ -87,10 +93,12 @@ class SendResult:
     message: str
     batched_with: int = 1
     payload: dict[str, Any] = field(default_factory=dict)
+    body_truncated: bool = False  # the answer was over the size cap: `body` is its beginning
 
     @property
     def ok(self) -> bool:
-        return self.status is not None and 200 <= self.status < 300
+        """A 2xx answer, read in full: a 200 whose body broke the cap is no success."""
+        return self.error_kind is None and self.status is not None and 200 <= self.status < 300
 
     @property
     def retries(self) -> int:
@@ -112,6 +120,7 @@ class SendResult:
             "response_headers": self.response_headers,
             "request": asdict(self.request) if self.request else None,
             "attempt_log": [asdict(a) for a in self.attempts],
+            "body_truncated": self.body_truncated,
         }
 
     def to_json_line(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import math
 import random
 import time
 from dataclasses import dataclass
@@ -15,7 +16,11 @@ class RetryPolicy:
 
     Network errors and 408, 410, 429, 460 and 5xx (but 501 and 505) are retried; other 4xx never.
     Backoff doubles from `initial_backoff` with jitter up to `max_backoff`; Retry-After is honoured
-    up to `retry_after_cap`; nothing is retried once `total_budget` seconds would be exceeded.
+    up to `retry_after_cap`.
+
+    `total_budget` is the deadline of a whole public call of the client (one event, one batch,
+    or a whole `send_each` conversation with all its tries and waits): no attempt starts and no
+    wait runs past it, and the attempt running when it passes is cut off.
     """
 
     max_attempts: int = 6
@@ -23,6 +28,13 @@ class RetryPolicy:
     max_backoff: float = 60.0
     retry_after_cap: float = 300.0
     total_budget: float = 90.0
+
+    def __post_init__(self) -> None:
+        numbers = (self.initial_backoff, self.max_backoff, self.retry_after_cap)
+        if self.max_attempts < 1 or not all(math.isfinite(n) and n >= 0 for n in numbers):
+            raise ValueError(f"not a usable retry policy: {self!r}")
+        if not (math.isfinite(self.total_budget) and self.total_budget > 0):
+            raise ValueError(f"the total budget must be a positive number of seconds: {self!r}")
 
     def should_retry_status(self, status: int) -> bool:
         if status in (408, 410, 429, 460):
@@ -35,20 +47,33 @@ class RetryPolicy:
         return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - jitter, not crypto
 
 
+# Far beyond any cap; keeps a 400-digit header from becoming a 400-digit number.
+_HUGE_SECONDS = 10**9
+
+
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Retry-After in seconds, from either delta-seconds or an HTTP date."""
+    """Retry-After in whole seconds (> 0), or None when the header asks for no wait at all.
+
+    As Segment's Python library does: delta-seconds must be a whole number; a date must lie in
+    the future. Anything else (a past date, "0", "-5", "inf", "1e308", "nan", garbage) means
+    "no usable wait", so the caller backs off as usual. Capping is the caller's job.
+    """
     if not value:
         return None
-    value = value.strip()
+    text = value.strip()
+    if text.isdigit() and text.isascii():
+        seconds = int(text) if len(text) <= 9 else _HUGE_SECONDS
+        return float(seconds) if seconds > 0 else None
+    if text[:1] in "+-" or text[:1].isdigit() or text.lower() in ("inf", "nan", "infinity"):
+        return None  # a number, but not a whole positive one: ignored like the libraries do
     try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if when.tzinfo is None:
+    if when.tzinfo is None:  # the RFC 5322 "-0000" zone: UTC, whatever this computer's zone
         when = when.replace(tzinfo=UTC)
-    current = now if now is not None else time.time()
-    return max(0.0, when.timestamp() - current)
+    try:
+        delay = int(when.timestamp() - (now if now is not None else time.time()))
+    except (OverflowError, ValueError, OSError):
+        return None
+    return float(min(delay, _HUGE_SECONDS)) if delay > 0 else None
