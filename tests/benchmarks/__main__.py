@@ -16,10 +16,17 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from tests.benchmarks import package_size, responsiveness, send_process, startup, wire
+from tests.benchmarks import (
+    package_size,
+    responsiveness,
+    sandbox_load,
+    send_process,
+    startup,
+    wire,
+)
 from tests.benchmarks.common import APP_ROOT_ENV, RESULTS_DIR, TIMES, Row, machine_info
 
-GROUPS = ("start", "gui", "wire", "send", "package")
+GROUPS = ("start", "gui", "wire", "send", "sandbox", "package")
 
 
 def _prepare_environment() -> None:
@@ -158,6 +165,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "send" in args.only:
         say(f"send as a whole process: {args.repeats} interleaved pairs after one warm-up pair")
         rows += send_process.run(args.repeats, say)
+    if "sandbox" in args.only:
+        sandbox_rounds = max(2, args.rounds // 5)
+        say(f"Sandbox under load: {sandbox_rounds} interleaved 2 s rounds per side, then memory")
+        rows += sandbox_load.run(sandbox_rounds, 2.0, say)
     if "package" in args.only:
         rows += package_size.run(args.onefolder, args.deb, args.naive_onefolder, args.naive_deb)
 

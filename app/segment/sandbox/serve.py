@@ -27,7 +27,14 @@ def serve(host: str, port: int, out: TextIO) -> int:
                 out.write(line.encode("ascii", "backslashreplace").decode("ascii") + "\n")
             out.flush()
 
-    sandbox = Sandbox(host, port, on_request=emit)
+    # Request lines come from the sandbox's log thread; they wait until the URL is out.
+    url_shown = threading.Event()
+
+    def log_line(line: str) -> None:
+        url_shown.wait()
+        emit(line)
+
+    sandbox = Sandbox(host, port, on_request=log_line)
     try:
         sandbox.start()
     except OSError as exc:
@@ -51,6 +58,7 @@ def serve(host: str, port: int, out: TextIO) -> int:
             previous[signum] = signal.signal(signum, on_signal)
     try:
         emit(sandbox.url)
+        url_shown.set()
         while not stop_requested:
             time.sleep(0.1)
     except KeyboardInterrupt:
