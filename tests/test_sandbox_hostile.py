@@ -316,6 +316,18 @@ def test_small_bounds_drop_the_oldest_and_count_them() -> None:
     assert [e["seq"] for e in listed["events"]] == [3, 4, 5]
 
 
+def test_the_byte_budget_drops_the_oldest_events_too() -> None:
+    limits = SandboxLimits(max_event_bytes=3 * 1024)
+    with Sandbox(limits=limits) as sandbox, httpx.Client(base_url=sandbox.url, verify=TLS) as http:
+        for n in range(10):
+            http.post("/v1/track", json=track(event=f"E{n}", pad="x" * 900), auth=(KEY, ""))
+
+        events = sandbox.events()
+
+    assert 1 <= len(events) <= 3
+    assert events[-1].payload["event"] == "E9"
+
+
 def test_events_are_listed_page_by_page(sandbox: Sandbox) -> None:
     with httpx.Client(base_url=sandbox.url, verify=TLS) as http:
         http.post(

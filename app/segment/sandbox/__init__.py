@@ -1,8 +1,9 @@
 """A local stand-in for Segment's HTTP Tracking API, for tests and for trying a setup offline.
 
-The parts: `server` speaks HTTP/1.1 and knows nothing of Segment; `rules` judges a request as
-Segment would; `faults` scripts misbehaviour; `store` keeps what arrived, within bounds; `log`
-writes a line per request; `serve` is the command. Sandbox, here, puts them together.
+The parts: `server` runs the connections and `framing` reads HTTP/1.1 requests, both knowing
+nothing of Segment; `rules` judges a request as Segment would; `faults` scripts misbehaviour;
+`store` keeps what arrived, within bounds; `log` writes a line per request; `serve` is the
+command. Sandbox, here, puts them together.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Final, Self
@@ -55,6 +57,7 @@ _ALLOW: Final[dict[str, str]] = {
     "/health": "GET, HEAD, OPTIONS",
 }
 _API_ALLOW: Final = "POST, OPTIONS"
+_ANY_ALLOW: Final = "DELETE, GET, HEAD, OPTIONS, POST"  # for OPTIONS *
 # What a request that could not be read is answered, by the plumbing's status for it.
 _PROBLEMS: Final[dict[int, tuple[Answer, str]]] = {
     400: (error("Bad Request"), " (malformed HTTP)"),
@@ -265,7 +268,7 @@ class Sandbox:
         status: int | None,
         api: bool,
         key: str | None,
-        events: list[NewEvent] | tuple[()],
+        events: Sequence[NewEvent],
         note: str,
     ) -> None:
         if request.method:  # a request whose request line was unreadable has nothing to keep
@@ -295,7 +298,7 @@ class Sandbox:
             allow = _API_ALLOW if endpoint_for(path) else _ALLOW.get(path)
             if allow is None and path != "*":
                 return error("Not Found", 404)
-            allow = allow or ", ".join(sorted({"DELETE", "GET", "HEAD", "OPTIONS", "POST"}))
+            allow = allow or _ANY_ALLOW
             return Answer(204, content_type="", headers=(("Allow", allow),))
         if method in {"GET", "HEAD"}:
             if path == EVENTS_PATH:
