@@ -164,3 +164,26 @@ def test_one_watchdog_thread_serves_every_client(sandbox: Sandbox) -> None:
     watchdogs = [t for t in threading.enumerate() if t.name == "segment-watchdog"]
     assert len(watchdogs) == 1
     assert WATCHDOG.watching() == 0  # every attempt released its watch
+
+
+def test_a_connection_that_never_opens_is_a_connect_timeout() -> None:
+    # A full accept queue: the kernel drops the client's SYN, so the connect hangs.
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(0)
+    fillers = [socket.socket() for _ in range(3)]
+    try:
+        for filler in fillers:
+            filler.setblocking(False)
+            filler.connect_ex(server.getsockname())
+        url = f"http://127.0.0.1:{server.getsockname()[1]}"
+        with SegmentClient(KEY, parse_endpoint(url), retry=ONE_TRY, timeout=1) as client:
+            started = time.monotonic()
+            result = client.track(Conversation().events()[0], Visitor("v"))
+        assert time.monotonic() - started < CEILING
+    finally:
+        for sock in [*fillers, server]:
+            sock.close()
+    assert result.error_kind is ErrorKind.TIMEOUT
+    assert "Could not connect to 127.0.0.1" in result.message
+    assert "within 1 second" in result.message

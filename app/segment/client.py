@@ -376,7 +376,7 @@ class SegmentClient:
         technical = _technical(error)
         if cancel is not None and cancel.cancelled:
             return replace(outcome, error_kind=ErrorKind.CANCELLED, error_text=technical)
-        if watch.expired:
+        if watch.expired and not _is_connect_timeout(error):  # a connect the watchdog can't cut
             text = f"cut at the {_number(outcome.limit)} s limit ({technical})"
             return replace(
                 outcome, error_kind=ErrorKind.TIMEOUT, error_text=text, detail=_mid(answered)
@@ -579,8 +579,14 @@ def _failure(error: Exception, answered: bool) -> tuple[ErrorKind, str | None]:
         verify = any(isinstance(e, ssl.SSLCertVerificationError) for e in chain)
         return kind, "certificate" if verify else "handshake"
     if kind is ErrorKind.TIMEOUT:
-        return kind, _mid(answered)
+        return kind, "connect" if _is_connect_timeout(error) else _mid(answered)
     return kind, None
+
+
+def _is_connect_timeout(error: Exception) -> bool:
+    import httpx
+
+    return isinstance(error, httpx.ConnectTimeout)
 
 
 def _connection_failure(
@@ -741,12 +747,16 @@ def explain(
         ErrorKind.CANCELLED: "Cancelled. If a request was already on its way it may still have "
         "reached Segment; nothing more will be sent.",
         ErrorKind.NOT_SENT: "Not sent: the time limit for this send ran out before its turn.",
-        ErrorKind.TIMEOUT: (
-            f"{host} started to answer but did not finish within {limit}{tries}: it sends too "
-            "slowly. Try again later, or check the address and your proxy settings."
-            if detail == "mid_answer"
-            else f"{host} did not answer within {limit}{tries}. Your network may be slow or "
-            "blocking it: try again, or check your proxy settings."
+        ErrorKind.TIMEOUT: {
+            "mid_answer": f"{host} started to answer but did not finish within {limit}{tries}: "
+            "it sends too slowly. Try again later, or check the address and your proxy settings.",
+            "connect": f"Could not connect to {host} within "
+            f"{_seconds(min(timeout, MAX_CONNECT_SECONDS))}{tries}: nothing answered. Check the "
+            "address, your internet connection and proxy settings.",
+        }.get(
+            detail or "",
+            f"{host} did not answer within {limit}{tries}. Your network may be slow or "
+            "blocking it: try again, or check your proxy settings.",
         ),
         ErrorKind.CONNECTION: f"Could not connect to {host}{tries}: "
         + (
