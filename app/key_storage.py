@@ -11,4 +11,3 @@ class KeyStorage(StrEnum):
     KEYRING = "keyring"  # the operating system's keyring
     SESSION = "session"  # in memory for this run only
     SANDBOX = "sandbox"  # no real key: events go to the built-in sandbox with a made-up one
-
