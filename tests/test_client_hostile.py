@@ -5,11 +5,12 @@ from __future__ import annotations
 import time
 import tracemalloc
 
+import httpx
 import pytest
 
 from app.chatlio import Conversation
 from app.redaction import printable
-from app.segment.bounded import MAX_BODY_BYTES
+from app.segment.bounded import MAX_BODY_BYTES, read_body
 from app.segment.client import SegmentClient
 from app.segment.endpoint import Endpoint, Region, parse_endpoint
 from app.segment.payload import Visitor
@@ -231,3 +232,12 @@ def test_statuses_do_not_stop_the_conversation() -> None:
     ):
         results = client.send_each(Conversation().events()[:2], Visitor("v"))
     assert [r.error_kind for r in results] == [ErrorKind.BAD_REQUEST, None]
+
+
+def test_a_content_length_too_long_for_int_is_not_read() -> None:
+    # h11 refuses such a header on the wire; read_body must not crash on one either.
+    answer = httpx.Response(200, headers={"Content-Length": "9" * 5000}, content=b"")
+    body = read_body(answer)
+    assert body.declared is not None
+    assert body.declared > MAX_BODY_BYTES
+    assert body.text == ""
