@@ -15,11 +15,12 @@ from app import APP_NAME, __version__
 from app.chatlio import EVENTS, Conversation
 from app.exit_codes import ExitCode
 from app.redaction import printable
+from app.segment.result import ErrorKind
 from app.sending import DEFAULT_DEADLINE, MAX_DEADLINE, SendSetupError, check_visitor_id
 
 if TYPE_CHECKING:
     from app.segment.endpoint import Endpoint
-    from app.segment.result import SendResult
+    from app.segment.result import Attempt, SendResult
     from app.segment.retry import RetryPolicy
     from app.sending import SendOutcome, Target
 
@@ -343,6 +344,7 @@ class Report:
 
     def __init__(self, out: TextIO, as_json: bool, verbose: bool) -> None:
         self._out, self._json, self._verbose = out, as_json, verbose
+        self._last_message = ""
 
     def _print(self, text: str = "") -> None:
         print(text, file=self._out, flush=True)
@@ -363,17 +365,20 @@ class Report:
             return
         mark = "OK  " if result.ok else "FAIL"
         status = f"HTTP {result.status}" if result.status is not None else "no answer"
+        if result.error_kind is ErrorKind.NOT_SENT:
+            mark, status = "SKIP", "not sent"
         tries = len(result.attempts)
-        timing = f"{result.elapsed_ms / 1000:6.1f} s" if tries else " " * 8
+        timing = f"{result.elapsed_ms / 1000:6.1f} s" if tries else ""
         count = f"  {tries} {'try' if tries == 1 else 'tries'}" if tries else ""
-        self._print(f"{mark} {result.event:<32} {status:<9} {timing}{count}")
-        self._print(f"     {printable(result.message)}")
+        self._print(f"{mark} {result.event:<32} {status:<9} {timing}{count}".rstrip())
+        if result.message != self._last_message:  # events not sent all say the same
+            self._print(f"     {printable(result.message)}")
+        self._last_message = result.message
         if result.body:
             answer = printable(result.body.strip(), BODY_PREVIEW_CHARS)
             self._print(f"     Segment's answer: {answer}")
         for attempt in result.attempts[:-1]:
-            what = f"HTTP {attempt.status}" if attempt.status else printable(attempt.error or "")
-            self._print(f"     try {attempt.number}: {what}, retried")
+            self._print(f"     try {attempt.number}: {self._attempt_text(attempt)}, retried")
         if self._verbose and result.request is not None:
             request = result.request
             self._print(f"     > {request.method} {request.url}")
@@ -382,6 +387,12 @@ class Report:
             self._print(f"     > {request.body}")
             for name, value in result.response_headers.items():
                 self._print(f"     < {printable(name)}: {printable(value)}")
+
+    def _attempt_text(self, attempt: Attempt) -> str:
+        if attempt.status:
+            return f"HTTP {attempt.status}"
+        # The technical name of what went wrong is for --verbose; the sentence says it plainly.
+        return printable(attempt.error or "no answer") if self._verbose else "no answer"
 
     def finish(self, outcome: SendOutcome) -> None:
         if self._json:

@@ -174,17 +174,25 @@ class SendOutcome:
         return self.endpoint.region is Region.LOCAL
 
     @property
+    def not_sent(self) -> int:
+        """Events never tried, because an earlier one showed the address cannot be used."""
+        return sum(result.error_kind is ErrorKind.NOT_SENT for result in self.results)
+
+    @property
     def summary(self) -> str:
         """One line: '6 of 6 test events arrived at Segment.'"""
-        total, arrived = len(self.results), self.arrived
+        total, arrived, not_sent = len(self.results), self.arrived, self.not_sent
+        failed = total - arrived - not_sent
         events = "test event" if total == 1 else "test events"
         if self.cancelled:
             return f"Cancelled: {arrived} of {total} {events} arrived at {self._where} first."
         if self.ok:
             return f"{arrived} of {total} {events} arrived at {self._where}."
-        if not arrived:
+        if not arrived and not not_sent:
             return f"{total} of {total} {events} failed to arrive at {self._where}."
-        return f"{arrived} of {total} {events} arrived at {self._where}; {total - arrived} failed."
+        were = "was" if not_sent == 1 else "were"
+        rest = f"{failed} failed" + (f" and {not_sent} {were} not sent" if not_sent else "")
+        return f"{arrived} of {total} {events} arrived at {self._where}: {rest}."
 
     @property
     def verdict(self) -> str:

@@ -304,6 +304,21 @@ def test_refused_connection_exits_1_with_a_sentence() -> None:
     no_traceback(result)
 
 
+def test_a_conversation_to_a_closed_port_says_why_once_and_skips_the_rest() -> None:
+    result = run_cli(
+        "send", "--all", "--endpoint", f"http://127.0.0.1:{free_port()}", "--max-attempts", "2",
+        env={"SEGMENT_WRITE_KEY": KEY},
+    )  # fmt: skip
+
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert sum(line.startswith("SKIP ") for line in lines) == 5
+    assert sum("did not try the remaining events" in line for line in lines) == 1
+    assert "1 failed and 5 were not sent." in result.stdout
+    assert "ConnectError" not in result.stdout  # technical names are for --verbose
+    no_traceback(result)
+
+
 @pytest.mark.parametrize(
     ("fault", "expected"),
     [("500", "problem on its side"), ("400", "malformed"), ("slow", "did not answer")],

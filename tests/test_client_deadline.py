@@ -120,7 +120,7 @@ def test_no_event_starts_when_the_budget_is_spent(sandbox: Sandbox) -> None:
         results = client.send_each(events, Visitor("v"), on_result=on_result)
     assert results[0].ok
     assert all(r.error_kind is ErrorKind.NOT_SENT for r in results[1:])
-    assert "time limit for this send (3 seconds) ran out" in results[1].message
+    assert "time limit for this send (3 seconds) left no time" in results[1].message
     assert len({r.message for r in results[1:]}) == 1  # one reason, said once
     assert len(sandbox.requests()) == 1
 
@@ -133,7 +133,7 @@ def test_no_backoff_wait_runs_past_the_budget() -> None:
     assert took < CEILING
     assert result.error_kind is ErrorKind.SERVER
     assert len(result.attempts) == 1
-    assert "time limit for this send (3 seconds) ran out" in result.message
+    assert "time limit for this send (3 seconds) left no time" in result.message
 
 
 def test_a_try_after_a_cut_one_is_not_cut_itself() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 
 import pytest
@@ -12,7 +13,7 @@ from app.segment import SANDBOX_KEY
 from app.segment.cancel import CancelToken
 from app.segment.endpoint import Endpoint, Region, parse_endpoint
 from app.segment.payload import Visitor
-from app.segment.result import WHAT_200_PROVES, SendResult
+from app.segment.result import WHAT_200_PROVES, ErrorKind, SendResult
 from app.segment.retry import RetryPolicy
 from app.segment.sandbox import Sandbox
 from app.sending import (
@@ -100,8 +101,20 @@ def test_failures_are_counted_and_the_first_one_explained(sandbox: Sandbox) -> N
     assert not outcome.ok
     assert outcome.exit_code is ExitCode.FAILED
     assert outcome.arrived == 4
-    assert outcome.summary.endswith("; 2 failed.")
+    assert outcome.summary.endswith(": 2 failed.")
     assert "malformed" in outcome.verdict
+
+
+def test_events_not_sent_after_an_unusable_address_are_counted_apart() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = parse_endpoint(f"http://127.0.0.1:{probe.getsockname()[1]}")
+
+    outcome = send(Target.segment(closed, KEY), Conversation(), retry=FAST)
+
+    assert [result.error_kind for result in outcome.results[1:]] == [ErrorKind.NOT_SENT] * 5
+    assert outcome.summary.endswith(": 1 failed and 5 were not sent.")
+    assert "Could not connect" in outcome.verdict
 
 
 def test_a_cancelled_send_says_so(sandbox: Sandbox) -> None:

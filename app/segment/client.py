@@ -437,8 +437,8 @@ class SegmentClient:
 
     def _out_of_time(self, deadline: Deadline) -> str:
         return (
-            f"The time limit for this send ({_seconds(deadline.budget)}) ran out, so the app "
-            "stopped trying."
+            f"The time limit for this send ({_seconds(deadline.budget)}) left no time for "
+            "another try, so the app stopped trying."
         )
 
     def _invalid(self, message: TrackMessage, problems: list[str]) -> SendResult:
