@@ -9,6 +9,8 @@ import time
 from types import FrameType
 from typing import Any, TextIO
 
+from app.exit_codes import ExitCode
+
 
 def serve(host: str, port: int, out: TextIO) -> int:
     """Run a sandbox until SIGINT or SIGTERM: its URL first on `out`, then a line per request.
@@ -43,7 +45,7 @@ def serve(host: str, port: int, out: TextIO) -> int:
             "--port, or --port 0 for a free one.",
             file=sys.stderr,
         )
-        return 1
+        return ExitCode.FAILED
 
     # A plain flag, not an Event: Event.set() inside a signal handler can deadlock
     # against the same thread's Event.wait().
@@ -67,4 +69,4 @@ def serve(host: str, port: int, out: TextIO) -> int:
         sandbox.stop()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-    return 0
+    return ExitCode.OK
