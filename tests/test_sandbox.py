@@ -460,19 +460,7 @@ def test_delay_next_answers_normally_after_the_delay(
 
 def test_delay_next_holds_back_only_the_next_answer(sandbox: Sandbox, client: httpx.Client) -> None:
     """Bounds far from noise: a working sandbox answers at once, a broken one after 30 s."""
-    sandbox.delay_next(30)
-    outcome: list[BaseException | int] = []
-
-    def send() -> None:
-        with http_client(sandbox.url, timeout=60) as http:
-            try:
-                outcome.append(post(http, "/v1/track", track()).status_code)
-            except httpx.TransportError as exc:
-                outcome.append(exc)
-
-    held = threading.Thread(target=send)
-    held.start()
-    wait_until_consumed(sandbox)
+    held, outcome = send_a_request_held_for_30_s(sandbox)
 
     started = time.monotonic()
     fast = post(client, "/v1/track", track())  # this client gives up after 5 s
@@ -511,13 +499,15 @@ def wait_until_consumed(sandbox: Sandbox) -> None:
     assert sandbox.pending_faults() == 0
 
 
-def test_stop_is_prompt_during_a_delayed_answer() -> None:
-    sandbox = Sandbox().start()
+def send_a_request_held_for_30_s(
+    sandbox: Sandbox,
+) -> tuple[threading.Thread, list[BaseException | int]]:
+    """A request on a thread of its own that the sandbox holds back: its status or error."""
     sandbox.delay_next(30)
     outcome: list[BaseException | int] = []
 
     def send() -> None:
-        with http_client(sandbox.url, timeout=10) as http:
+        with http_client(sandbox.url, timeout=60) as http:
             try:
                 outcome.append(post(http, "/v1/track", track()).status_code)
             except httpx.TransportError as exc:
@@ -526,6 +516,12 @@ def test_stop_is_prompt_during_a_delayed_answer() -> None:
     sender = threading.Thread(target=send)
     sender.start()
     wait_until_consumed(sandbox)
+    return sender, outcome
+
+
+def test_stop_is_prompt_during_a_delayed_answer() -> None:
+    sandbox = Sandbox().start()
+    sender, outcome = send_a_request_held_for_30_s(sandbox)
 
     started = time.monotonic()
     sandbox.stop()
