@@ -128,7 +128,7 @@ def test_gives_up_after_max_attempts_with_a_sentence(
     result = client.track(Conversation().events()[0], Visitor("v"))
     assert result.error_kind is ErrorKind.SERVER
     assert len(result.attempts) == FAST.max_attempts
-    assert "after 4 tries" in result.message
+    assert "on each of 4 tries" in result.message
     assert sandbox.events() == []
 
 
@@ -142,7 +142,7 @@ def test_total_budget_bounds_retry_after(sandbox: Sandbox) -> None:
     assert time.monotonic() - started < 10
     assert result.error_kind is ErrorKind.RATE_LIMITED
     assert "asked to wait 2 minutes" in result.message
-    assert "time limit for this send (2 seconds) ran out" in result.message
+    assert "time limit for this send (2 seconds) left no time" in result.message
 
 
 def test_dropped_connection_is_retried(client: SegmentClient, sandbox: Sandbox) -> None:

@@ -733,7 +733,8 @@ def explain(
     parse_endpoint, escaped anyway), the status number, numbers formatted here.
     """
     host = printable(endpoint.host)
-    tries = f" after {attempts} tries" if attempts > 1 else ""
+    tries = f" on each of {attempts} tries" if attempts > 1 else ""
+    after_tries = f" after {attempts} tries" if attempts > 1 else ""
     wait = (
         f"Segment asked to wait {_duration(retry_after)}; send again after that."
         if retry_after
@@ -808,7 +809,7 @@ def explain(
         ErrorKind.NOT_FOUND: f"{host} has no Segment endpoint at /v1/{path} (HTTP 404). Check the "
         "address: Segment's US address is https://api.segment.io.",
         ErrorKind.RATE_LIMITED: f"Segment is limiting how fast it accepts events (HTTP 429) and "
-        f"still refused{tries}. {wait}",
+        f"still refused{after_tries}. {wait}",
         ErrorKind.SERVER: f"Segment had a problem on its side (HTTP {status}){tries}. Try again "
         "in a few minutes; status.segment.com shows known incidents.",
         ErrorKind.HTTP: f"Segment answered with an unexpected HTTP {status}{tries}; the event "
