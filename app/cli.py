@@ -175,23 +175,36 @@ def run(argv: Sequence[str], stdin: TextIO | None = None, out: TextIO | None = N
     """Run one command; expected failures become a sentence and an exit code, never a traceback."""
     stdin, out = stdin or sys.stdin, out or sys.stdout
     args = build_parser().parse_args(list(argv))
+    secrets: list[str] = []  # every key this run has read, to hide from the last-resort report
     try:
-        return _dispatch(args, stdin, out)
+        return _dispatch(args, stdin, out, secrets)
     except (UsageError, SendSetupError) as exc:
         print(f"{exc}", file=sys.stderr)
         return ExitCode.USAGE
     except KeyboardInterrupt:
         print("Stopped.", file=sys.stderr)
         return ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        # Whoever read the output stopped reading (`| head`): stop quietly, as CLIs do.
+        _silence_stdout()
+        return ExitCode.FAILED
     # The last resort: a person gets a sentence, the details only when they ask for them.
     except Exception as exc:  # noqa: BLE001
-        return _unexpected(exc)
+        return _unexpected(exc, [*secrets, os.environ.get(KEY_ENV, "")])
 
 
-def _unexpected(exc: Exception) -> int:
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so that flushing it at exit cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real stdout (tests give a StringIO)
+        pass
+
+
+def _unexpected(exc: Exception, secrets: list[str]) -> int:
     from app.redaction import printable, scrub
 
-    secrets = [os.environ.get(KEY_ENV, "")]
     print(
         f"Something unexpected stopped {APP_NAME} ({type(exc).__name__}). Nothing more was "
         f"done. Please report it; set {DEBUG_ENV}=1 to see the details (the write key is "
@@ -206,19 +219,19 @@ def _unexpected(exc: Exception) -> int:
     return ExitCode.FAILED
 
 
-def _dispatch(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
+def _dispatch(args: argparse.Namespace, stdin: TextIO, out: TextIO, secrets: list[str]) -> int:
     if args.self_test:
         from app.selftest import run_self_test
 
         return run_self_test(out)
     if args.command == "send":
-        return _send(args, stdin, out)
+        return _send(args, stdin, out, secrets)
     if args.command == "sandbox":
         from app.segment.sandbox import serve
 
         return serve(args.host, args.port, out)
     if args.command == "key":
-        return _key(args, stdin, out)
+        return _key(args, stdin, out, secrets)
     build_parser().print_help(out)
     return ExitCode.USAGE
 
@@ -232,7 +245,7 @@ class KeyChoice:
     origin: str
 
 
-def _resolve_key(args: argparse.Namespace, stdin: TextIO) -> KeyChoice:
+def _resolve_key(args: argparse.Namespace, stdin: TextIO, secrets: list[str]) -> KeyChoice:
     from app import keystore
 
     if args.write_key_stdin:
@@ -260,6 +273,7 @@ def _resolve_key(args: argparse.Namespace, stdin: TextIO) -> KeyChoice:
                 f"--write-key-stdin or ${KEY_ENV}."
             )
         raw, origin = stored, f"the keyring (source '{source}')"
+    secrets += [raw, raw.strip()]
     try:
         checked = keystore.check_write_key(raw)
     except keystore.InvalidWriteKey as exc:
@@ -273,10 +287,25 @@ def _read_key_from_stdin(stdin: TextIO) -> str:
     """The key piped in; typed at a terminal, it is read without echo instead of shown."""
     if stdin.isatty():
         return getpass.getpass("Paste the write key (it will not be shown): ")
-    return stdin.read()
+    return _read_piped(stdin)
 
 
-def _send(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
+def _read_piped(stdin: TextIO) -> str:
+    """Text piped in, decoded here: a key saved as UTF-16, say, gets a sentence, not a crash."""
+    buffer = getattr(stdin, "buffer", None)
+    if buffer is None:  # already text (a StringIO)
+        return stdin.read()
+    try:
+        return bytes(buffer.read()).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UsageError(
+            "The key you piped in is not plain text: it may have been saved as UTF-16, or "
+            "contain other bytes. Copy it again from the source's settings in Segment, save it "
+            "as plain text (UTF-8), and pipe it in again."
+        ) from None
+
+
+def _send(args: argparse.Namespace, stdin: TextIO, out: TextIO, secrets: list[str]) -> int:
     from app.segment.cancel import CancelToken
     from app.segment.payload import Visitor
     from app.sending import Target, built_in_sandbox, choose_events, send_test_events
@@ -296,7 +325,7 @@ def _send(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
             origin = "a made-up key (the sandbox needs none)"
         else:
             endpoint = _endpoint(args.endpoint or "")
-            key = _resolve_key(args, stdin)
+            key = _resolve_key(args, stdin, secrets)
             target, origin = Target.segment(endpoint, key.key), key.origin
         report = Report(out, args.json, args.verbose)
         report.start(target, origin, len(events))
@@ -406,7 +435,7 @@ class Report:
 # --- key ----------------------------------------------------------------------------------------
 
 
-def _key(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
+def _key(args: argparse.Namespace, stdin: TextIO, out: TextIO, secrets: list[str]) -> int:
     import warnings
 
     from app import keystore
@@ -420,7 +449,7 @@ def _key(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
         )
         if args.key_command == "set":
             if args.stdin:
-                raw = stdin.read()
+                raw = _read_piped(stdin)
             else:
                 # With no terminal, getpass would read the key with echo on, after a warning.
                 with warnings.catch_warnings():
@@ -437,6 +466,7 @@ def _key(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
                             "No write key was typed. Paste it at the prompt, or pipe it in "
                             "with 'chatlio-segment-setup key set --stdin'."
                         ) from None
+            secrets += [raw, raw.strip()]
             try:
                 saved = store.save(source, raw)
             except keystore.InvalidWriteKey as exc:
@@ -461,6 +491,6 @@ def _key(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
     except keystore.KeystoreUnavailable as exc:
         print(exc.message, file=sys.stderr)
         return ExitCode.FAILED
-    except ValueError as exc:  # an empty source name
+    except keystore.InvalidSourceName as exc:
         raise UsageError(str(exc)) from None
     raise UsageError("Unknown key action.")

@@ -260,25 +260,76 @@ def test_a_servers_control_characters_never_reach_the_terminal(sandbox: Sandbox)
     assert not any(line.startswith("OK   forged") for line in result.stdout.splitlines())
 
 
+@pytest.mark.parametrize(
+    ("key", "how"),
+    [(KEY, "env"), ("my-special.key+with/odd=shape!!", "stdin")],
+)
 def test_an_unexpected_error_is_a_sentence_and_hides_the_key(
-    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    sandbox: Sandbox,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    key: str,
+    how: str,
 ) -> None:
     from app import cli, sending
 
-    def broken(*_args: object, **_kwargs: object) -> None:
-        raise RuntimeError(f"boom with {KEY} inside")
+    def broken(target: sending.Target, *_args: object, **_kwargs: object) -> None:
+        raise RuntimeError(f"boom with {target.write_key} inside")
 
     monkeypatch.setattr(sending, "send_test_events", broken)
-    monkeypatch.setenv("SEGMENT_WRITE_KEY", KEY)
     monkeypatch.setenv(cli.DEBUG_ENV, "1")
-
-    code = cli.run(["send", "--event", "conversation-started", "--endpoint", sandbox.url])
+    args = ["send", "--event", "conversation-started", "--endpoint", sandbox.url]
+    if how == "env":
+        monkeypatch.setenv("SEGMENT_WRITE_KEY", key)
+        code = cli.run(args)
+    else:
+        code = cli.run([*args, "--write-key-stdin"], stdin=io.StringIO(key + "\n"))
 
     err = capsys.readouterr().err
     assert code == 1
     assert "Something unexpected stopped" in err
-    assert "RuntimeError" in err
-    assert KEY not in err
+    assert "RuntimeError: boom with <write key hidden> inside" in err
+    assert key not in err
+
+
+def test_a_reader_that_stops_reading_ends_the_send_quietly(sandbox: Sandbox) -> None:
+    with subprocess.Popen(
+        [sys.executable, "-m", "app", "send", "--sandbox", "--json", "--all"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as process:
+        assert process.stdout is not None
+        process.stdout.read(20)
+        process.stdout.close()  # as `| head -c 20` does
+        _out, err = process.communicate(timeout=60)
+
+    assert process.returncode == 1
+    assert b"unexpected" not in err
+    assert b"Traceback" not in err
+
+
+@pytest.mark.parametrize("command", ["send", "key set"])
+def test_a_key_piped_in_that_is_not_text_gets_a_sentence(sandbox: Sandbox, command: str) -> None:
+    args = {
+        "send": ["send", "--endpoint", sandbox.url, "--write-key-stdin"],
+        "key set": ["key", "set", "--stdin"],
+    }[command]
+    utf16 = KEY.encode("utf-16") + b"\xff\xfe\xfd"
+
+    result = subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        input=utf16,
+        capture_output=True,
+        env={**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"},
+        timeout=60,
+        check=False,
+    )
+
+    err = result.stderr.decode()
+    assert result.returncode == 2, err
+    assert "not plain text" in err
+    assert "Traceback" not in err
+    assert sandbox.requests() == []
 
 
 def test_empty_key_is_a_usage_error(sandbox: Sandbox) -> None:
