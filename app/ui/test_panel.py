@@ -347,8 +347,8 @@ class TestPanel(QWidget):
         results = self.view.results()
         self._done()
         self._status.setText(
-            f"Cancelled. {sum(r.ok for r in results)} of {len(results)} got a 2xx answer; a "
-            "connection that was still being set up is left to time out on its own."
+            f"Cancelled: {sum(r.ok for r in results)} of {len(results)} test events arrived "
+            "first. A connection that was still being set up will end on its own."
         )
         self.finished.emit(results)
 
