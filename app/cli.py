@@ -16,7 +16,13 @@ from app.chatlio import EVENTS, Conversation
 from app.exit_codes import ExitCode
 from app.redaction import printable
 from app.segment.result import ErrorKind
-from app.sending import DEFAULT_DEADLINE, MAX_DEADLINE, SendSetupError, check_visitor_id
+from app.sending import (
+    DEFAULT_DEADLINE,
+    MAX_DEADLINE,
+    SendSetupError,
+    check_deadline,
+    check_visitor_id,
+)
 
 if TYPE_CHECKING:
     from app.segment.endpoint import Endpoint
@@ -128,8 +134,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _seconds(text: str) -> float:
-    from app.sending import check_deadline
-
     try:
         return check_deadline(float(text))
     except ValueError:  # not a number, or SendSetupError (a ValueError) for one out of range
@@ -140,10 +144,10 @@ def _seconds(text: str) -> float:
 
 def _whole_number(text: str, low: int, high: int, hint: str) -> int:
     try:
-        value = int(text)
+        value: int | None = int(text)
     except ValueError:
-        value = low - 1
-    if not low <= value <= high:
+        value = None
+    if value is None or not low <= value <= high:
         raise argparse.ArgumentTypeError(f"must be a whole number from {low} to {high}{hint}")
     return value
 
@@ -203,7 +207,7 @@ def _silence_stdout() -> None:
 
 
 def _unexpected(exc: Exception, secrets: list[str]) -> int:
-    from app.redaction import printable, scrub
+    from app.redaction import scrub
 
     print(
         f"Something unexpected stopped {APP_NAME} ({type(exc).__name__}). Nothing more was "
