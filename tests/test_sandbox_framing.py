@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import h11
@@ -196,3 +197,24 @@ def test_a_head_over_the_cap_is_431_complete_or_not() -> None:
         assert isinstance(request, Request)
         assert request.problem is not None
         assert request.problem.status == 431
+
+
+def test_a_reader_times_a_request_from_its_first_byte_and_a_request_says_when_it_was_read() -> None:
+    """Two clocks, each named for what it measures: the 408 deadline and the log's elapsed time."""
+    reader = RequestReader(MAX_HEAD, MAX_BODY)
+    assert reader.first_byte_at is None
+    before = time.monotonic()
+    reader.feed(b"GET / HTTP/1.1\r\n")
+    first_byte_at = reader.first_byte_at
+    assert first_byte_at is not None
+    assert before <= first_byte_at <= time.monotonic()
+    reader.feed(b"Host: x\r\n\r\n")
+    assert reader.first_byte_at == first_byte_at  # later bytes do not move it
+
+    reading = time.perf_counter()
+    request = reader.next()
+
+    assert isinstance(request, Request)
+    assert reading <= request.completed_at <= time.perf_counter()
+    assert reader.finish()
+    assert reader.first_byte_at is None  # idle again: no byte of the next request yet

@@ -279,7 +279,7 @@ class Sandbox:
         hook = self.on_request
         if hook is None:
             return
-        elapsed_ms = (time.perf_counter() - request.started) * 1000
+        elapsed_ms = (time.perf_counter() - request.completed_at) * 1000
         line = request_line(
             request.method or "-",
             path or "-",

@@ -46,7 +46,7 @@ class Request:
     target: str
     headers: dict[str, str]  # lower-case names; repeated headers joined with ", "
     body: bytes
-    started: float  # time.perf_counter() when the request was complete (or found broken)
+    completed_at: float  # time.perf_counter() when it was complete (or found broken)
     problem: Problem | None = None
 
 
@@ -146,7 +146,7 @@ class RequestReader:
         self._h11_body_len = 0
         self._head: tuple[bytes, bytes, bytes, tuple[tuple[bytes, bytes], ...]] | None = None
         self._broken = False
-        self.started: float | None = None  # monotonic time of this request's first byte
+        self.first_byte_at: float | None = None  # time.monotonic() of this request's first byte
         self.method = b""
         self.keep_alive = True
         self.wants_continue = False  # the client waits for "100 Continue" before its body
@@ -154,11 +154,11 @@ class RequestReader:
     @property
     def idle(self) -> bool:
         """No byte of a request has come yet."""
-        return self.started is None
+        return self.first_byte_at is None
 
     def feed(self, data: bytes) -> None:
-        if data and self.started is None:
-            self.started = time.monotonic()
+        if data and self.first_byte_at is None:
+            self.first_byte_at = time.monotonic()
         if self._http is not None:
             self._http.receive_data(data)
         elif data:
@@ -188,7 +188,7 @@ class RequestReader:
             self._raw, self._eof, self._http = bytearray(trailing), closed, None
         self._plain = self._head = None
         self.method, self.wants_continue = b"", False
-        self.started = time.monotonic() if self._raw else None
+        self.first_byte_at = time.monotonic() if self._raw else None
         return True
 
     # The quick path
@@ -291,6 +291,6 @@ class RequestReader:
             target=head[1].decode("ascii") if head else "",
             headers=_header_dict(head[3]) if head else {},
             body=body,
-            started=time.perf_counter(),
+            completed_at=time.perf_counter(),
             problem=refused,
         )

@@ -403,11 +403,11 @@ class Server:
         self._watch_listener(True)
         for connection in list(self._connections):
             if connection.phase is _Phase.READING:
-                started = connection.reader.started
-                if started is not None and now - started >= limits.request_timeout:
+                first_byte_at = connection.reader.first_byte_at
+                if first_byte_at is not None and now - first_byte_at >= limits.request_timeout:
                     timed_out = connection.reader.timed_out()
                     self._apply(connection, self._answer(connection, timed_out))
-                elif started is None and now - connection.last_active >= limits.idle_timeout:
+                elif first_byte_at is None and now - connection.last_active >= limits.idle_timeout:
                     self._close(connection)
             elif connection.phase in {_Phase.WRITING, _Phase.LINGERING} and (
                 now >= connection.deadline
