@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import email.utils
 import gzip
 import io
 import json
+import math
 import os
 import re
 import signal
@@ -407,6 +409,46 @@ def test_a_scripted_429_carries_retry_after_and_rate_limit_reset(
     assert response.headers["retry-after"] == "7"
     assert response.headers["x-ratelimit-reset"] == "7"
     assert sandbox.events() == []
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "reset"),
+    [("0", "0"), ("120", "120"), ("Wed, 21 Oct 2015 07:28:00 GMT", "0"), ("soon", None)],
+    ids=["zero", "seconds", "past-date", "garbage"],
+)
+def test_a_scripted_429_says_how_many_seconds_until_the_reset(
+    sandbox: Sandbox, client: httpx.Client, retry_after: str, reset: str | None
+) -> None:
+    """Segment sends X-RateLimit-Reset, in seconds, with every 429 that has a Retry-After."""
+    sandbox.fail_next(429, retry_after=retry_after)
+
+    response = post(client, "/v1/track", track())
+
+    assert response.headers["retry-after"] == retry_after
+    assert response.headers.get("x-ratelimit-reset") == reset
+
+
+def test_a_scripted_429_with_a_future_date_resets_in_the_seconds_left(
+    sandbox: Sandbox, client: httpx.Client
+) -> None:
+    when = email.utils.parsedate_to_datetime("Wed, 21 Oct 2099 07:28:00 GMT").timestamp()
+    sandbox.fail_next(429, retry_after="Wed, 21 Oct 2099 07:28:00 GMT")
+
+    before = time.time()
+    response = post(client, "/v1/track", track())
+    after = time.time()
+
+    # The seconds left when the sandbox answered: between these two, however slow the machine.
+    assert when - after <= int(response.headers["x-ratelimit-reset"]) <= math.ceil(when - before)
+
+
+def test_only_a_429_carries_x_ratelimit_reset(sandbox: Sandbox, client: httpx.Client) -> None:
+    sandbox.fail_next(503, retry_after="0")
+
+    response = post(client, "/v1/track", track())
+
+    assert response.headers["retry-after"] == "0"
+    assert "x-ratelimit-reset" not in response.headers
 
 
 def test_a_scripted_failure_can_carry_a_plain_body(sandbox: Sandbox, client: httpx.Client) -> None:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import email.utils
 import json
 import math
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass
+from datetime import UTC
 from http import HTTPStatus
 from typing import Literal
 
-from app.segment.retry import parse_retry_after
 from app.segment.sandbox.rules import Answer
 
 
@@ -89,7 +91,30 @@ def fault_answer(fault: Fault) -> Answer:
     headers: list[tuple[str, str]] = []
     if fault.retry_after is not None:
         headers.append(("Retry-After", fault.retry_after))
-        seconds = parse_retry_after(fault.retry_after)
-        if fault.status == 429 and seconds is not None and math.isfinite(seconds):
-            headers.append(("X-RateLimit-Reset", str(math.ceil(seconds))))
+        reset = reset_seconds(fault.retry_after) if fault.status == 429 else None
+        if reset is not None:
+            headers.append(("X-RateLimit-Reset", reset))
     return Answer(fault.status, body.encode(), content_type, tuple(headers))
+
+
+def reset_seconds(retry_after: str, now: float | None = None) -> str | None:
+    """X-RateLimit-Reset for a 429 with this Retry-After: whole seconds until the retry, or None.
+
+    Segment sends both headers on a 429, each "the number of seconds after which you can
+    retry". Any whole number, 0 included, is the same number; an HTTP date is the seconds left
+    until it (0 once it has passed). Anything else gets no X-RateLimit-Reset, as it cannot be
+    turned into seconds.
+    """
+    text = retry_after.strip()
+    if text.isascii() and text.isdigit():
+        return text.lstrip("0") or "0"  # as digits: no int() of a 5,000-digit scripted value
+    if not text or text[:1] in "+-" or text[:1].isdigit():
+        return None  # a number, but not a whole non-negative one
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+        if when.tzinfo is None:  # the RFC 5322 "-0000" zone: UTC
+            when = when.replace(tzinfo=UTC)
+        left = when.timestamp() - (time.time() if now is None else now)
+    except (TypeError, ValueError, IndexError, OverflowError, OSError):
+        return None
+    return str(max(0, math.ceil(left)))
