@@ -10,7 +10,7 @@ import pytest
 
 from app.chatlio import Conversation
 from app.redaction import printable
-from app.segment.bounded import MAX_BODY_BYTES, read_body
+from app.segment.bounded import MAX_ANSWER_BYTES, read_body
 from app.segment.client import SegmentClient
 from app.segment.endpoint import Endpoint, Region, parse_endpoint
 from app.segment.payload import Visitor
@@ -126,7 +126,7 @@ def test_a_gzip_bomb_is_cut_at_the_cap_after_decompression(decoded_mb: int, chun
     assert result.status == 200
     assert not result.ok
     assert result.body_truncated
-    assert 0 < len(result.body) <= MAX_BODY_BYTES
+    assert 0 < len(result.body) <= MAX_ANSWER_BYTES
     assert "more than 64 KB of data; the app stopped reading" in result.message
     assert "received it" not in result.message
     assert_plain(result)
@@ -138,7 +138,7 @@ def test_a_big_error_page_keeps_its_status_and_says_it_was_cut() -> None:
     assert result.error_kind is ErrorKind.SERVER
     assert result.status == 503
     assert result.body_truncated
-    assert len(result.body) == MAX_BODY_BYTES
+    assert len(result.body) == MAX_ANSWER_BYTES
     assert result.body.startswith("<html>xxx")
     assert "(The answer was over 64 KB; the app stopped reading it.)" in result.message
 
@@ -239,5 +239,5 @@ def test_a_content_length_too_long_for_int_is_not_read() -> None:
     answer = httpx.Response(200, headers={"Content-Length": "9" * 5000}, content=b"")
     body = read_body(answer)
     assert body.declared is not None
-    assert body.declared > MAX_BODY_BYTES
+    assert body.declared > MAX_ANSWER_BYTES
     assert body.text == ""

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import httpx
 
-# Segment's answers are a few dozen bytes; 64 KB leaves room for any error page worth reading.
-MAX_BODY_BYTES = 64 * 1024
+# The most of a server's answer that is read (not the sandbox's cap on requests, MAX_BODY_BYTES in
+# sandbox/rules.py). Segment's answers are a few dozen bytes; 64 KB leaves room for any error page.
+MAX_ANSWER_BYTES = 64 * 1024
 
 # What the client asks for: the encodings it can decompress within the cap itself.
 ACCEPT_ENCODING = "gzip, deflate"
@@ -63,7 +64,7 @@ class _Inflater:
         return b"".join(pieces), False
 
 
-def read_body(response: httpx.Response, cap: int = MAX_BODY_BYTES) -> Body:
+def read_body(response: httpx.Response, cap: int = MAX_ANSWER_BYTES) -> Body:
     """Read a streamed response's body, at most `cap` bytes raw and `cap` bytes decoded."""
     declared = _content_length(response)
     if declared is not None and declared > cap:

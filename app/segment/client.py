@@ -5,7 +5,7 @@ Bounds that hold against any server (see also RetryPolicy and app.segment.bounde
   `retry.total_budget` seconds: no attempt starts and no wait runs past it;
 - one attempt lasts at most `timeout` seconds from connect to the body's last byte, however
   slowly the bytes arrive (a watchdog shuts the socket down), and never past the deadline;
-- a body is read up to MAX_BODY_BYTES, before and after decompression; headers up to h11's
+- a body is read up to MAX_ANSWER_BYTES, before and after decompression; headers up to h11's
   100 KB. Only the operating system's name lookup cannot be cut short.
 """
 
@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 from app import __version__
 from app.chatlio import TestEvent
 from app.redaction import REDACTED_AUTH, basic_auth, printable
-from app.segment.bounded import ACCEPT_ENCODING, MAX_BODY_BYTES, Body, read_body
+from app.segment.bounded import ACCEPT_ENCODING, MAX_ANSWER_BYTES, Body, read_body
 from app.segment.cancel import CancelToken
 from app.segment.deadline import WATCHDOG, Deadline, Watch
 from app.segment.endpoint import US, Endpoint, Region
@@ -680,7 +680,7 @@ def _size(count: int) -> str:
     return f"{count // 1024} KB"
 
 
-CAP_TEXT = _size(MAX_BODY_BYTES)
+CAP_TEXT = _size(MAX_ANSWER_BYTES)
 
 
 def _body_note(body: Body) -> str:
