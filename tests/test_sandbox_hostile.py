@@ -476,7 +476,9 @@ def test_past_the_connection_cap_the_longest_idle_connection_goes() -> None:
     with Sandbox(limits=limits) as sandbox:
         idle = [connect(sandbox) for _ in range(5)]
         try:
-            time.sleep(0.1)
+            for sock in idle:  # answered, so accepted, and idle again from then on, in order
+                sock.sendall(b"GET /health HTTP/1.1\r\nHost: sandbox\r\n\r\n")
+                assert read_answer(sock).status == 200
             assert health_took(sandbox) < PROMPT  # a sixth connection, in the first's place
             assert idle[0].recv(1) == b""
         finally:
@@ -489,9 +491,13 @@ def test_past_the_cap_with_no_idle_connection_a_new_one_gets_503() -> None:
     with Sandbox(limits=limits) as sandbox:
         busy = [connect(sandbox) for _ in range(3)]
         try:
-            for sock in busy:
-                sock.sendall(b"POST /v1/track HTTP/1.1\r\n")
-            time.sleep(0.1)
+            for sock in busy:  # a head without its body: each is mid-request
+                sock.sendall(
+                    b"POST /v1/track HTTP/1.1\r\nHost: sandbox\r\nContent-Length: 2\r\n"
+                    b"Expect: 100-continue\r\n\r\n"
+                )
+            for sock in busy:  # "100 Continue" proves the sandbox has read that head
+                assert sock.recv(100).startswith(b"HTTP/1.1 100 ")
             with connect(sandbox) as sock:
                 answer = read_answer(sock)
         finally:
