@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import tracemalloc
 
@@ -241,3 +242,16 @@ def test_a_content_length_too_long_for_int_is_not_read() -> None:
     assert body.declared is not None
     assert body.declared > MAX_ANSWER_BYTES
     assert body.text == ""
+
+
+def test_json_output_escapes_what_a_terminal_would_obey() -> None:
+    # DEL, a C1 control sequence introducer and a right-to-left override, in body and header.
+    hostile = "\x7f\x9b31m\u202egnp.exe"
+    answer = response(400, hostile.encode(), [("X-Odd", "\x9b2J\x7f")])
+    result, _ = served(Script([answer]))
+    line = result.to_json_line()
+    assert line.isascii()
+    assert "\n" not in line
+    decoded = json.loads(line)
+    assert decoded["body"] == hostile  # escaped on the way out, exact on the way back
+    assert decoded["response_headers"]["x-odd"] == "\x9b2J\x7f"

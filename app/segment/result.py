@@ -124,4 +124,6 @@ class SendResult:
         }
 
     def to_json_line(self) -> str:
-        return json.dumps(self.to_json(), ensure_ascii=False, separators=(",", ":"))
+        """One line of ASCII JSON: a server's DEL, C1 controls or bidi overrides arrive escaped
+        (\\u009b), never raw in a terminal, and decode back to exactly what was received."""
+        return json.dumps(self.to_json(), ensure_ascii=True, separators=(",", ":"))
