@@ -255,3 +255,15 @@ def test_json_output_escapes_what_a_terminal_would_obey() -> None:
     decoded = json.loads(line)
     assert decoded["body"] == hostile  # escaped on the way out, exact on the way back
     assert decoded["response_headers"]["x-odd"] == "\x9b2J\x7f"
+
+
+@pytest.mark.parametrize(
+    "charset", ["hex", "base64", "rot13", "zlib", "undefined", "idna", "punycode", "no-such-set"]
+)
+def test_a_charset_that_is_no_text_encoding_reads_as_utf8(charset: str) -> None:
+    # Python has codecs from bytes to bytes, and text codecs that refuse errors="replace".
+    body = '{"success":true,"note":"caf\u00e9"}'.encode()
+    content_type = ("Content-Type", f"application/json; charset={charset}")
+    result, _ = served(Script([response(200, body, [content_type])]))
+    assert result.ok, result.message
+    assert result.body == body.decode()

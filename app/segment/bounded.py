@@ -106,9 +106,15 @@ def _content_length(response: httpx.Response) -> int | None:
 
 
 def _decode(data: bytes, response: httpx.Response) -> str:
+    """The body as text in the server's charset when that is a text encoding, else UTF-8.
+
+    A charset names any codec Python has: 'hex', 'base64' or 'zlib' turn bytes into bytes,
+    'idna' and 'undefined' refuse errors="replace"; none of them may crash a send.
+    """
     charset = response.charset_encoding or "utf-8"
     try:
-        codecs.lookup(charset)
-    except LookupError:
-        charset = "utf-8"
-    return data.decode(charset, errors="replace")
+        if codecs.lookup(charset)._is_text_encoding:
+            return data.decode(charset, errors="replace")
+    except (LookupError, UnicodeError, ValueError):
+        pass
+    return data.decode("utf-8", errors="replace")
