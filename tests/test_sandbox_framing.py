@@ -202,7 +202,7 @@ def test_a_head_over_the_cap_is_431_complete_or_not() -> None:
 def test_a_reader_times_a_request_from_its_first_byte_and_a_request_says_when_it_was_read() -> None:
     """Two clocks, each named for what it measures: the 408 deadline and the log's elapsed time."""
     reader = RequestReader(MAX_HEAD, MAX_BODY)
-    assert reader.first_byte_at is None
+    assert reader.idle
     before = time.monotonic()
     reader.feed(b"GET / HTTP/1.1\r\n")
     first_byte_at = reader.first_byte_at
