@@ -76,7 +76,7 @@ def request(
     body: bytes, *, path: str = "/v1/track", headers: str = "", method: str = "POST"
 ) -> bytes:
     return (
-        f"{method} {path} HTTP/1.1\r\nHost: sandbox\r\nAuthorization: Basic {TOKEN}\r\n"
+        f"{method} {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Basic {TOKEN}\r\n"
         f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n{headers}\r\n"
     ).encode() + body
 
@@ -99,7 +99,7 @@ def test_a_negative_chunk_size_is_400_not_a_read_to_the_end(sandbox: Sandbox) ->
     """Defect: int("-1", 16) was taken as a size, and read(-1) reads until the client stops."""
     with connect(sandbox) as sock:
         sock.sendall(
-            b"POST /v1/track HTTP/1.1\r\nHost: sandbox\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"POST /v1/track HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n"
             b"-1\r\n" + b"x" * 65536
         )
         answer = read_answer(sock)
@@ -124,7 +124,7 @@ def test_a_chunked_body_past_the_cap_is_refused_while_it_streams(sandbox: Sandbo
     most = 64 * MAX_BODY_BYTES
     with connect(sandbox) as sock:
         sock.sendall(
-            b"POST /v1/track HTTP/1.1\r\nHost: sandbox\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"POST /v1/track HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n"
         )
         sent = send_until_refused(sock, b"10000\r\n" + b"x" * 0x10000 + b"\r\n", most)
 
@@ -135,7 +135,7 @@ def test_a_chunked_body_past_the_cap_is_refused_while_it_streams(sandbox: Sandbo
 def test_a_declared_length_over_the_cap_is_answered_before_any_body(sandbox: Sandbox) -> None:
     answer = exchange(
         sandbox,
-        b"POST /v1/batch HTTP/1.1\r\nHost: sandbox\r\n"
+        b"POST /v1/batch HTTP/1.1\r\nHost: localhost\r\n"
         + f"Content-Length: {MAX_BODY_BYTES + 1}\r\n\r\n".encode(),
     )
 
@@ -148,7 +148,7 @@ def test_expect_100_continue_is_honoured(sandbox: Sandbox) -> None:
     body = json.dumps(track()).encode()
     with connect(sandbox) as sock:
         sock.sendall(
-            b"POST /v1/track HTTP/1.1\r\nHost: sandbox\r\nExpect: 100-continue\r\n"
+            b"POST /v1/track HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\n"
             + f"Authorization: Basic {TOKEN}\r\nContent-Length: {len(body)}\r\n\r\n".encode()
         )
         interim = sock.recv(100)
@@ -390,7 +390,7 @@ def test_idle_connections_hold_no_thread(sandbox: Sandbox) -> None:
 def test_a_request_not_complete_in_time_gets_408() -> None:
     limits = SandboxLimits(server=ServerLimits(request_timeout=0.5))
     with Sandbox(limits=limits) as sandbox, connect(sandbox) as sock:
-        sock.sendall(b"POST /v1/track HTTP/1.1\r\nHost: sandbox\r\nContent-Length: 10\r\n\r\n{")
+        sock.sendall(b"POST /v1/track HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n\r\n{")
         answer = read_answer(sock)
 
         assert answer.status == 408
@@ -411,7 +411,7 @@ def test_a_slowloris_trickle_is_cut_at_the_deadline() -> None:
                 except OSError:
                     return
 
-        sock.sendall(b"POST /v1/track HTTP/1.1\r\nHost: sandbox\r\nX-Slow: ")
+        sock.sendall(b"POST /v1/track HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")
         started = time.monotonic()
         trickler = threading.Thread(target=trickle)
         trickler.start()
@@ -435,7 +435,7 @@ def test_twenty_slowloris_connections_never_slow_health(sandbox: Sandbox) -> Non
                 sock.sendall(b"a")
 
     for sock in sockets:
-        sock.sendall(b"POST /v1/track HTTP/1.1\r\nHost: sandbox\r\nX-Slow: ")
+        sock.sendall(b"POST /v1/track HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")
     trickler = threading.Thread(target=trickle)
     trickler.start()
     try:
@@ -477,7 +477,7 @@ def test_past_the_connection_cap_the_longest_idle_connection_goes() -> None:
         idle = [connect(sandbox) for _ in range(5)]
         try:
             for sock in idle:  # answered, so accepted, and idle again from then on, in order
-                sock.sendall(b"GET /health HTTP/1.1\r\nHost: sandbox\r\n\r\n")
+                sock.sendall(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n")
                 assert read_answer(sock).status == 200
             assert health_took(sandbox) < PROMPT  # a sixth connection, in the first's place
             assert idle[0].recv(1) == b""
@@ -493,7 +493,7 @@ def test_past_the_cap_with_no_idle_connection_a_new_one_gets_503() -> None:
         try:
             for sock in busy:  # a head without its body: each is mid-request
                 sock.sendall(
-                    b"POST /v1/track HTTP/1.1\r\nHost: sandbox\r\nContent-Length: 2\r\n"
+                    b"POST /v1/track HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\n"
                     b"Expect: 100-continue\r\n\r\n"
                 )
             for sock in busy:  # "100 Continue" proves the sandbox has read that head
@@ -565,7 +565,7 @@ def test_headers_over_16_kb_are_431(sandbox: Sandbox) -> None:
 
 def test_head_answers_headers_only(sandbox: Sandbox) -> None:
     with connect(sandbox) as sock:
-        sock.sendall(b"HEAD /health HTTP/1.1\r\nHost: sandbox\r\nConnection: close\r\n\r\n")
+        sock.sendall(b"HEAD /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         answer = read_answer(sock, head_only=True)
         rest = sock.recv(1000)
 
@@ -585,7 +585,7 @@ def test_head_answers_headers_only(sandbox: Sandbox) -> None:
     ],
 )
 def test_options_is_204_with_allow(sandbox: Sandbox, path: str, allow: str) -> None:
-    answer = exchange(sandbox, f"OPTIONS {path} HTTP/1.1\r\nHost: sandbox\r\n\r\n".encode())
+    answer = exchange(sandbox, f"OPTIONS {path} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode())
 
     assert answer.status == 204
     assert answer.headers["allow"] == allow

@@ -1,9 +1,9 @@
 """A local stand-in for Segment's HTTP Tracking API, for tests and for trying a setup offline.
 
 The parts: `server` runs the connections and `framing` reads HTTP/1.1 requests, both knowing
-nothing of Segment; `rules` judges a request as Segment would; `faults` scripts misbehaviour;
-`store` keeps what arrived, within bounds; `log` writes a line per request; `serve` is the
-command. Sandbox, here, puts them together.
+nothing of Segment; `hosts` decides which Host headers are answered; `rules` judges a request
+as Segment would; `faults` scripts misbehaviour; `store` keeps what arrived, within bounds;
+`log` writes a line per request; `serve` is the command. Sandbox, here, puts them together.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from urllib.parse import parse_qs
 
 from app.segment.payload import now_iso
 from app.segment.sandbox.faults import Fault, Faults, fault_answer
+from app.segment.sandbox.hosts import host_allowed, is_loopback, is_unspecified
 from app.segment.sandbox.log import Hook, RequestLog, mask_key, request_line
 from app.segment.sandbox.rules import (
     MAX_BODY_BYTES,
@@ -115,6 +116,9 @@ class Sandbox:
         self._server: Server | None = None
         self._stopped = False
         self._errors = 0
+        self._bound: tuple[str, int] = ("", 0)
+        self._full_keys = False  # GET /sandbox/events shows whole keys: on loopback only
+        self._misdirected = error("Misdirected Request", 421)
 
     # Lifecycle
 
@@ -131,6 +135,10 @@ class Sandbox:
                 on_error=self._on_error,
                 heavy=_is_listing,
             )
+            # Decided before the first request is served, from the address actually bound.
+            self._bound = server.bind()
+            self._full_keys = is_loopback(self._bound[0])
+            self._misdirected = _misdirected(self._host, self._bound)
             server.start()
             self._server = server
         return self
@@ -163,13 +171,7 @@ class Sandbox:
         """The base URL clients should use, with the port actually bound."""
         if self._server is None:
             raise RuntimeError("the sandbox has not been started")
-        port = self._server.address[1]
-        host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(  # noqa: S104
-            self._host, self._host
-        )
-        if ":" in host:
-            host = f"[{host}]"
-        return f"http://{host}:{port}"
+        return f"http://{_authority(self._host, self._server.address[1])}"
 
     # What was received
 
@@ -237,6 +239,9 @@ class Sandbox:
             key = basic_auth_user(request.headers.get("authorization"))
             self._record(request, path, answer.status, endpoint is not None, key, (), note)
             return _reply(answer)
+        if not self._addressed_here(request):
+            self._record(request, path, 421, False, None, (), " (Host not allowed)")
+            return _reply(self._misdirected, close=True)
         if endpoint is None:
             answer = self._control(request.method, request.target, path)
             self._record(request, path, answer.status, False, None, (), "")
@@ -260,6 +265,15 @@ class Sandbox:
             self._record(request, path, status, True, verdict.key, events, final_note)
 
         return _reply(answer, delay=script.delay, settle=settle)
+
+    def _addressed_here(self, request: Request) -> bool:
+        """Whether the Host header names this sandbox in a way no web page can rebind."""
+        return host_allowed(
+            request.headers.get("host"),
+            port=self._bound[1],
+            names=(self._host, self._bound[0]),
+            reached=request.local_address,
+        )
 
     def _record(
         self,
@@ -316,7 +330,7 @@ class Sandbox:
         limit = _whole_number(query, "limit", 1, MAX_PAGE_EVENTS)
         if isinstance(after, str) or isinstance(limit, str):
             return error(after if isinstance(after, str) else str(limit))
-        page = self._store.page(after or 0, limit)
+        page = self._store.page(after or 0, limit, full_keys=self._full_keys)
         tail = json.dumps({"next": page.next_after, "has_more": page.has_more})
         text = f'{{"events": [{", ".join(page.events_json)}], "dropped": {page.dropped}, {tail[1:]}'
         # Payloads keep non-ASCII text as it came; a lone surrogate (from a "\ud800" escape)
@@ -363,6 +377,22 @@ class Sandbox:
 def _is_listing(request: Request) -> bool:
     """GET /sandbox/events may list many MB of events: built on a worker, not inline."""
     return request.target.partition("?")[0] == EVENTS_PATH and request.method in {"GET", "HEAD"}
+
+
+def _authority(host: str, port: int) -> str:
+    """host:port as a client should write it for a sandbox told to listen on host."""
+    host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)  # noqa: S104
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _misdirected(host: str, bound: tuple[str, int]) -> Answer:
+    """The 421 for a request whose Host header names another server, or a rebound name."""
+    port = bound[1]
+    names = list(dict.fromkeys([_authority(host, port), f"localhost:{port}"]))
+    if is_unspecified(bound[0]):
+        names.append(f"this computer's IP address with port {port}")
+    where = " or ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+    return error(f"Misdirected Request: address the sandbox as {where} (Host header)", 421)
 
 
 def _reply(answer: Answer, **extra: Any) -> Reply:

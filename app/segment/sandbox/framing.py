@@ -48,6 +48,7 @@ class Request:
     body: bytes
     completed_at: float  # time.perf_counter() when it was complete (or found broken)
     problem: Problem | None = None
+    local_address: str | None = None  # the address the client connected to, when known
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,10 @@ class RequestReader:
     says whether the connection can carry another request, and readies it.
     """
 
-    def __init__(self, max_head_bytes: int, max_body_bytes: int) -> None:
+    def __init__(
+        self, max_head_bytes: int, max_body_bytes: int, local_address: str | None = None
+    ) -> None:
+        self._local_address = local_address
         self._max_head = max_head_bytes
         self._max_body = max_body_bytes
         self._raw = bytearray()  # the quick path's unread bytes
@@ -293,4 +297,5 @@ class RequestReader:
             body=body,
             completed_at=time.perf_counter(),
             problem=refused,
+            local_address=self._local_address,
         )

@@ -96,9 +96,11 @@ class _Step(Enum):
 class _Connection:
     """One client connection; owned by the selector thread, or by one worker while BUSY."""
 
-    def __init__(self, sock: socket.socket, limits: ServerLimits, now: float) -> None:
+    def __init__(
+        self, sock: socket.socket, limits: ServerLimits, now: float, local: str | None
+    ) -> None:
         self.sock = sock
-        self.reader = RequestReader(limits.max_head_bytes, limits.max_body_bytes)
+        self.reader = RequestReader(limits.max_head_bytes, limits.max_body_bytes, local)
         self.phase = _Phase.READING
         self.last_active = now
         self.deadline = 0.0
@@ -161,13 +163,15 @@ class Server:
 
     @property
     def address(self) -> tuple[str, int]:
-        """The address bound (host, port); raises RuntimeError before start()."""
+        """The address bound (host, port); raises RuntimeError before bind() or start()."""
         if self._bound is None:
             raise RuntimeError("the server has not been started")
         return self._bound
 
-    def start(self) -> None:
-        """Bind and serve on daemon threads; raises OSError if the address cannot be bound."""
+    def bind(self) -> tuple[str, int]:
+        """Bind and listen, not serving yet: the address bound; OSError if it cannot be bound."""
+        if self._listener is not None:
+            return self.address
         host, port = self._address
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         listener = socket.socket(family, socket.SOCK_STREAM)
@@ -182,6 +186,13 @@ class Server:
         self._listener = listener
         host, port = listener.getsockname()[:2]
         self._bound = (str(host), int(port))
+        return self._bound
+
+    def start(self) -> None:
+        """Bind (unless bind() did) and serve on daemon threads; OSError if it cannot bind."""
+        self.bind()
+        listener = self._listener
+        assert listener is not None
         self._wake_reader, self._wake_writer = socket.socketpair()
         self._wake_reader.setblocking(False)
         self._wake_writer.setblocking(False)
@@ -200,6 +211,8 @@ class Server:
         """Stop at once: cut every connection, delayed answers included; idempotent."""
         with self._lock:
             if self._stopping or not self._threads:
+                if not self._threads and self._listener is not None:
+                    self._listener.close()  # bound, never served
                 return
             self._stopping = True
             self._jobs_ready.notify_all()
@@ -261,7 +274,11 @@ class Server:
                     sock.send(_BUSY_ANSWER)
                 sock.close()
                 continue
-            connection = _Connection(sock, self._limits, time.monotonic())
+            try:
+                local: str | None = str(sock.getsockname()[0])
+            except OSError:
+                local = None
+            connection = _Connection(sock, self._limits, time.monotonic(), local)
             self._connections.add(connection)
             self._watch(connection, selectors.EVENT_READ)
 

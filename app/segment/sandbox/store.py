@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass
 from itertools import islice
 from typing import Any, Final, Generic, Protocol, TypeVar
 
+from app.redaction import mask
+
 # Rough per-item cost beyond the text itself (objects, strings, the deque slot), so that the
 # byte budgets track memory, not only the JSON.
 _ITEM_OVERHEAD: Final = 256
@@ -67,11 +69,15 @@ class _StoredEvent:
             self.seq,
         )
 
-    def json_text(self) -> str:
-        """The same JSON as to_json() gives, spliced from the stored text: no re-encoding."""
+    def json_text(self, *, full_key: bool = True) -> str:
+        """The same JSON as to_json() gives, spliced from the stored text: no re-encoding.
+
+        Without full_key, the key is masked as in a log: its first and last two characters.
+        """
+        key = self.write_key
         meta = json.dumps(
             {
-                "write_key": self.write_key,
+                "write_key": key if full_key or key is None else mask(key),
                 "received_at": self.received_at,
                 "discard_reason": self.discard_reason,
                 "seq": self.seq,
@@ -211,7 +217,7 @@ class Store:
             kept = list(self._requests.items)
         return [item.request() for item in kept]
 
-    def page(self, after: int, limit: int | None) -> Page:
+    def page(self, after: int, limit: int | None, *, full_keys: bool = True) -> Page:
         """Kept events numbered above `after`, oldest first, at most `limit` of them."""
         with self._changed:
             items = self._events.items
@@ -223,7 +229,8 @@ class Store:
             dropped = self._events.dropped
             last = self._last_seq
         next_after = chosen[-1].seq if chosen else min(after, last)
-        return Page([item.json_text() for item in chosen], next_after, has_more, dropped)
+        texts = [item.json_text(full_key=full_keys) for item in chosen]
+        return Page(texts, next_after, has_more, dropped)
 
     def counts(self) -> Counts:
         with self._changed:
