@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import socket
+import sys
 import threading
 import zlib
 from collections.abc import Callable, Iterator, Sequence
@@ -315,3 +316,27 @@ def closed_port() -> Iterator[int]:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
     yield port
+
+
+# Linux drops the SYN of a connection to a listener whose accept queue is full, so the connect
+# hangs as it does behind a firewall that drops packets. Other systems may refuse it instead.
+BLACKHOLE_WORKS = sys.platform == "linux"
+BLACKHOLE_REASON = "only Linux drops connections to a listener whose accept queue is full"
+
+
+@contextlib.contextmanager
+def never_opening(host: str = "127.0.0.1") -> Iterator[socket.socket]:
+    """A listener on `host` whose accept queue is full: a connect to it never opens (on Linux)
+    until the listener accepts what fills the queue."""
+    server = socket.socket()
+    fillers = [socket.socket() for _ in range(3)]
+    try:
+        server.bind((host, 0))
+        server.listen(0)
+        for filler in fillers:
+            filler.setblocking(False)
+            filler.connect_ex(server.getsockname())
+        yield server
+    finally:
+        for sock in [*fillers, server]:
+            sock.close()

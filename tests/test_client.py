@@ -6,6 +6,7 @@ import base64
 import contextlib
 import json
 import logging
+import os
 import socket
 import ssl
 import threading
@@ -30,7 +31,14 @@ from app.segment.payload import Visitor
 from app.segment.result import WHAT_200_PROVES, ErrorKind
 from app.segment.retry import RetryPolicy, parse_retry_after
 from app.segment.sandbox import Sandbox
-from tests.hostile_server import HostileServer, never_answer, reply_at_once
+from tests.hostile_server import (
+    BLACKHOLE_REASON,
+    BLACKHOLE_WORKS,
+    HostileServer,
+    never_answer,
+    never_opening,
+    reply_at_once,
+)
 
 KEY = "PlantedClientKey0123456789abcdef"
 FAST = RetryPolicy(max_attempts=4, initial_backoff=0.05, max_backoff=0.2, total_budget=10)
@@ -202,41 +210,34 @@ def test_cancel_during_a_slow_answer_returns_at_once() -> None:
     assert "Cancelled" in result.message
 
 
+@pytest.mark.skipif(not BLACKHOLE_WORKS, reason=BLACKHOLE_REASON)
 def test_cancel_while_connecting_sends_nothing_when_it_opens_later() -> None:
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(0)
-    fillers = [socket.socket() for _ in range(3)]
-    for filler in fillers:  # fill the accept queue: the client's SYN is dropped, then retried
-        filler.setblocking(False)
-        filler.connect_ex(server.getsockname())
     received: list[bytes] = []
-
-    def drain_then_listen() -> None:
-        server.settimeout(0.2)
-        deadline = time.monotonic() + 2.5
-        while time.monotonic() < deadline:
-            try:
-                conn, _ = server.accept()
-            except TimeoutError:
-                continue
-            conn.settimeout(0.5)
-            with contextlib.suppress(OSError):
-                received.append(conn.recv(65536))
-            conn.close()
-
     cancel = CancelToken()
-    endpoint = parse_endpoint(f"http://127.0.0.1:{server.getsockname()[1]}")
-    with SegmentClient(KEY, endpoint, retry=RetryPolicy(max_attempts=1), timeout=5) as client:
-        threading.Timer(0.3, cancel.cancel).start()
-        drainer = threading.Timer(0.6, drain_then_listen)  # room in the queue: the connect opens
-        drainer.start()
-        result = client.track(Conversation().events()[0], Visitor("v"), cancel)
-    drainer.join()
+    with never_opening() as server:  # the client's SYN is dropped, then retried
+
+        def drain_then_listen() -> None:
+            server.settimeout(0.2)
+            deadline = time.monotonic() + 2.5
+            while time.monotonic() < deadline:
+                try:
+                    conn, _ = server.accept()
+                except TimeoutError:
+                    continue
+                conn.settimeout(0.5)
+                with contextlib.suppress(OSError):
+                    received.append(conn.recv(65536))
+                conn.close()
+
+        endpoint = parse_endpoint(f"http://127.0.0.1:{server.getsockname()[1]}")
+        with SegmentClient(KEY, endpoint, retry=RetryPolicy(max_attempts=1), timeout=5) as client:
+            threading.Timer(0.3, cancel.cancel).start()
+            drainer = threading.Timer(0.6, drain_then_listen)  # room in the queue: it opens
+            drainer.start()
+            result = client.track(Conversation().events()[0], Visitor("v"), cancel)
+        drainer.join()
     assert result.error_kind is ErrorKind.CANCELLED
     assert not any(b"POST" in data for data in received)
-    for sock in [*fillers, server]:
-        sock.close()
 
 
 def test_cancel_during_backoff_stops_retrying(sandbox: Sandbox) -> None:
@@ -334,3 +335,11 @@ def test_tls_context_verifies_with_a_ca_store() -> None:
     context = make_ssl_context()
     assert context.verify_mode == ssl.CERT_REQUIRED
     assert context.check_hostname
+
+
+def test_no_proxy_of_this_machine_reaches_a_test(sandbox: Sandbox) -> None:
+    # conftest clears them for every test: a proxied CI machine sends loopback traffic direct.
+    names = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
+    assert not [n for n in os.environ if n.upper() in names and os.environ[n]]
+    with SegmentClient(KEY, parse_endpoint(sandbox.url), retry=FAST) as client:
+        assert client.track(Conversation().events()[0], Visitor("v")).ok

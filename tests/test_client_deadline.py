@@ -10,6 +10,8 @@ import socket
 import threading
 import time
 
+import pytest
+
 from app.chatlio import Conversation
 from app.segment.client import SegmentClient
 from app.segment.deadline import WATCHDOG
@@ -19,11 +21,14 @@ from app.segment.result import ErrorKind, SendResult
 from app.segment.retry import RetryPolicy
 from app.segment.sandbox import Sandbox
 from tests.hostile_server import (
+    BLACKHOLE_REASON,
+    BLACKHOLE_WORKS,
     HostileServer,
     Script,
     drip_body,
     drip_headers,
     never_answer,
+    never_opening,
     read_request,
     response,
 )
@@ -166,24 +171,14 @@ def test_one_watchdog_thread_serves_every_client(sandbox: Sandbox) -> None:
     assert WATCHDOG.watching() == 0  # every attempt released its watch
 
 
+@pytest.mark.skipif(not BLACKHOLE_WORKS, reason=BLACKHOLE_REASON)
 def test_a_connection_that_never_opens_is_a_connect_timeout() -> None:
-    # A full accept queue: the kernel drops the client's SYN, so the connect hangs.
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(0)
-    fillers = [socket.socket() for _ in range(3)]
-    try:
-        for filler in fillers:
-            filler.setblocking(False)
-            filler.connect_ex(server.getsockname())
+    with never_opening() as server:
         url = f"http://127.0.0.1:{server.getsockname()[1]}"
         with SegmentClient(KEY, parse_endpoint(url), retry=ONE_TRY, timeout=1) as client:
             started = time.monotonic()
             result = client.track(Conversation().events()[0], Visitor("v"))
         assert time.monotonic() - started < CEILING
-    finally:
-        for sock in [*fillers, server]:
-            sock.close()
     assert result.error_kind is ErrorKind.TIMEOUT
     assert "Could not connect to 127.0.0.1" in result.message
     assert "within 1 second" in result.message
