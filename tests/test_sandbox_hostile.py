@@ -5,11 +5,12 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import os
 import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -367,6 +368,132 @@ def test_bad_paging_parameters_are_400(sandbox: Sandbox, query: str) -> None:
 
     assert response.status_code == 400
     assert response.json()["success"] is False
+
+
+# 5b. Listings nobody reads hold a bounded number of bytes
+
+
+MB = 1024 * 1024
+# Far beyond anything these tests wait for: the answers they hold back stay held.
+NEVER = 600.0
+
+
+def wait_until(condition: Callable[[], bool], what: str, seconds: float = 60) -> None:
+    """Poll an observable condition; the deadline only stops a broken sandbox hanging the run."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"not within {seconds} s: {what}")
+        time.sleep(0.01)
+
+
+def health(sandbox: Sandbox) -> dict[str, Any]:
+    with httpx.Client(timeout=PROMPT * 2, trust_env=False, verify=TLS) as http:
+        response = http.get(sandbox.url + "/health")
+    assert response.status_code == 200
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def fill(sandbox: Sandbox, megabytes: int) -> None:
+    """About that many MB of events kept, in batches of 15 events of 30 KB."""
+    body = json.dumps({"batch": [track(pad="x" * 30_000)] * 15}).encode()
+    with httpx.Client(base_url=sandbox.url, timeout=PROMPT * 2, verify=TLS) as http:
+        for _ in range(-(-megabytes * MB // len(body))):
+            response = http.post("/v1/batch", content=body, auth=(KEY, ""))
+            assert response.status_code == 200
+
+
+def ask_and_never_read(sandbox: Sandbox) -> socket.socket:
+    """A connection that asks for the whole listing and takes in none of it."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect: small window
+    sock.settimeout(PROMPT)
+    sock.connect(address(sandbox))
+    sock.sendall(b"GET /sandbox/events HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    return sock
+
+
+def listings(sandbox: Sandbox) -> list[int | None]:
+    """The status of every GET /sandbox/events recorded, oldest first."""
+    return [
+        r.status for r in sandbox.requests() if (r.method, r.path) == ("GET", "/sandbox/events")
+    ]
+
+
+def resident_bytes() -> int:
+    with open("/proc/self/statm", encoding="ascii") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="reads /proc/self/statm")
+def test_listings_nobody_reads_hold_bounded_memory_and_health_answers() -> None:
+    """Defect: every GET held its whole listing until the write timeout: 32 x 8 MB here."""
+    budget = 8 * MB
+    server = ServerLimits(max_unsent_bytes=budget, write_timeout=NEVER)
+    with Sandbox(limits=SandboxLimits(max_event_bytes=8 * MB, server=server)) as sandbox:
+        fill(sandbox, 8)
+        with httpx.Client(timeout=PROMPT * 2, trust_env=False, verify=TLS) as http:
+            listing = len(http.get(sandbox.url + "/sandbox/events").content)  # read in full
+        assert listing > 7 * MB
+        wait_until(lambda: health(sandbox)["unsent_answer_bytes"] == 0, "the listing sent")
+        before = resident_bytes()
+        hogs = [ask_and_never_read(sandbox) for _ in range(32)]
+        try:
+            wait_until(lambda: len(listings(sandbox)) == 33, "32 more listings answered")
+            grown = resident_bytes() - before
+            state = health(sandbox)  # and it still answers
+        finally:
+            for sock in hogs:
+                sock.close()
+        wait_until(lambda: health(sandbox)["unsent_answer_bytes"] == 0, "every byte given back")
+        statuses = listings(sandbox)[1:]
+
+    assert grown < 8 * listing  # a held listing or two; unbounded, 32 of them
+    assert state["unsent_answer_bytes"] <= budget + listing + 1024
+    assert state["limits"]["max_unsent_answer_bytes"] == budget
+    assert 200 in statuses
+    assert set(statuses) == {200, 503}
+
+
+def test_past_the_budget_a_listing_is_503_to_retry_and_head_is_still_answered() -> None:
+    server = ServerLimits(max_unsent_bytes=1, write_timeout=NEVER)
+    with Sandbox(limits=SandboxLimits(server=server)) as sandbox:
+        fill(sandbox, 4)
+        with httpx.Client(base_url=sandbox.url, verify=TLS) as http:
+            http.post("/v1/track", json=track(event="Caf\u00e9 \U0001f600"), auth=(KEY, ""))
+            hog = ask_and_never_read(sandbox)
+            try:
+                wait_until(lambda: health(sandbox)["unsent_answer_bytes"] > 0, "a listing held")
+                busy = http.get("/sandbox/events")
+                head = http.head("/sandbox/events")
+            finally:
+                hog.close()
+            wait_until(lambda: health(sandbox)["unsent_answer_bytes"] == 0, "the bytes back")
+            full = http.get("/sandbox/events")
+
+    assert busy.status_code == 503
+    assert busy.headers["retry-after"] == "1"
+    assert busy.json()["success"] is False
+    assert head.status_code == 200  # measured, not built: it needs no room
+    assert head.content == b""
+    assert full.status_code == 200
+    assert int(head.headers["content-length"]) == len(full.content)
+    assert full.json()["events"][-1]["payload"]["event"] == "Caf\u00e9 \U0001f600"
+
+
+def test_a_long_write_key_counts_against_the_event_byte_budget() -> None:
+    """Defect: the key was not counted, so 10,000 events could list 160 MB of 16 KB keys."""
+    long_key = "k" * 16_000
+    limits = SandboxLimits(max_event_bytes=160 * 1024)
+    with Sandbox(limits=limits) as sandbox, httpx.Client(base_url=sandbox.url, verify=TLS) as http:
+        for n in range(20):
+            document = {**track(event=f"E{n}"), "writeKey": long_key}
+            assert http.post("/v1/track", json=document).status_code == 200
+        kept = sandbox.events()
+
+    assert 1 <= len(kept) <= 10  # 160 KB holds ten 16 KB keys at most
+    assert kept[-1].payload["event"] == "E19"
 
 
 # 6. Idle and slow connections hold no thread, and slow senders time out

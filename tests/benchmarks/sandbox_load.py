@@ -215,7 +215,7 @@ def main(rounds: int, seconds: float) -> dict[str, Any]:
         _load(memory.address, request, total=99_000)
         rss_100k = memory.rss_mb()
         with socket.create_connection(memory.address, timeout=10) as sock:
-            sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
             chunks = []
             while chunk := sock.recv(65536):
                 chunks.append(chunk)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any, Final, Self
 from urllib.parse import parse_qs
@@ -34,7 +34,7 @@ from app.segment.sandbox.rules import (
 )
 from app.segment.sandbox.serve import serve
 from app.segment.sandbox.server import Reply, Request, Server, ServerLimits
-from app.segment.sandbox.store import NewEvent, ReceivedEvent, ReceivedRequest, Store
+from app.segment.sandbox.store import NewEvent, Page, ReceivedEvent, ReceivedRequest, Store
 
 __all__ = [
     "MAX_JSON_DEPTH",
@@ -51,6 +51,8 @@ __all__ = [
 EVENTS_PATH: Final = "/sandbox/events"
 # The most events one GET /sandbox/events?limit=N returns.
 MAX_PAGE_EVENTS: Final = 10_000
+# A listing's bytes beyond its events' own (store.Page.size): the braces, "dropped", "next"...
+_LISTING_FRAME_BYTES: Final = 256
 _NAME: Final = "Chatlio Segment Setup sandbox: a local stand-in for Segment"
 _ALLOW: Final[dict[str, str]] = {
     EVENTS_PATH: "GET, HEAD, DELETE, OPTIONS",
@@ -68,6 +70,16 @@ _PROBLEMS: Final[dict[int, tuple[Answer, str]]] = {
     505: (error("HTTP Version Not Supported", 505), " (not HTTP/1.x)"),
 }
 
+
+# A listing asked for while clients that do not read hold the unsent budget.
+_BUSY: Final = replace(
+    error(
+        "Service Unavailable: earlier listings still wait for clients that do not read them; "
+        "try again shortly, or page with ?limit=N",
+        503,
+    ),
+    headers=(("Retry-After", "1"),),
+)
 
 # Segment's own largest body decides how much of one the server reads at all.
 _SERVER_LIMITS: Final = ServerLimits(max_body_bytes=MAX_BODY_BYTES)
@@ -135,12 +147,12 @@ class Sandbox:
                 on_error=self._on_error,
                 heavy=_is_listing,
             )
-            # Decided before the first request is served, from the address actually bound.
+            # All set before the first request is served, from the address actually bound.
             self._bound = server.bind()
             self._full_keys = is_loopback(self._bound[0])
             self._misdirected = _misdirected(self._host, self._bound)
-            server.start()
             self._server = server
+            server.start()
         return self
 
     def stop(self) -> None:
@@ -243,9 +255,13 @@ class Sandbox:
             self._record(request, path, 421, False, None, (), " (Host not allowed)")
             return _reply(self._misdirected, close=True)
         if endpoint is None:
-            answer = self._control(request.method, request.target, path)
-            self._record(request, path, answer.status, False, None, (), "")
-            return _reply(answer)
+            reply = self._control(request.method, request.target, path)
+            try:
+                self._record(request, path, reply.status, False, None, (), "")
+            except BaseException:
+                self._release(reply.reserved)
+                raise
+            return reply
 
         verdict = judge(endpoint, request.headers, request.body)
         received_at = now_iso()
@@ -307,36 +323,52 @@ class Sandbox:
         )
         self._log.put(hook, line)
 
-    def _control(self, method: str, target: str, path: str) -> Answer:
+    def _control(self, method: str, target: str, path: str) -> Reply:
         if method == "OPTIONS":
             allow = _API_ALLOW if endpoint_for(path) else _ALLOW.get(path)
             if allow is None and path != "*":
-                return error("Not Found", 404)
+                return _reply(error("Not Found", 404))
             allow = allow or _ANY_ALLOW
-            return Answer(204, content_type="", headers=(("Allow", allow),))
+            return _reply(Answer(204, content_type="", headers=(("Allow", allow),)))
         if method in {"GET", "HEAD"}:
             if path == EVENTS_PATH:
-                return self._events_page(target)
+                return self._events_page(method, target)
             if path in {"/", "/health"}:
-                return self._health()
+                return _reply(self._health())
         if method == "DELETE" and path == EVENTS_PATH:
             self.clear()
-            return OK
-        return error("Not Found", 404)
+            return _reply(OK)
+        return _reply(error("Not Found", 404))
 
-    def _events_page(self, target: str) -> Answer:
+    def _events_page(self, method: str, target: str) -> Reply:
+        """A page of the listing, built only for GET, and only within the unsent budget.
+
+        Clients that ask for listings and never read them would otherwise hold up to 32 MB
+        each until the write timeout: past the budget, a listing is a 503 to retry.
+        """
         query = parse_qs(target.partition("?")[2], keep_blank_values=True)
         after = _whole_number(query, "after", 0, 2**63)
         limit = _whole_number(query, "limit", 1, MAX_PAGE_EVENTS)
         if isinstance(after, str) or isinstance(limit, str):
-            return error(after if isinstance(after, str) else str(limit))
+            return _reply(error(after if isinstance(after, str) else str(limit)))
         page = self._store.page(after or 0, limit, full_keys=self._full_keys)
-        tail = json.dumps({"next": page.next_after, "has_more": page.has_more})
-        text = f'{{"events": [{", ".join(page.events_json)}], "dropped": {page.dropped}, {tail[1:]}'
-        # Payloads keep non-ASCII text as it came; a lone surrogate (from a "\ud800" escape)
-        # can only sit inside a JSON string, where backslashreplace writes it back as that
-        # same escape.
-        return Answer(200, text.encode("utf-8", "backslashreplace"))
+        if method == "HEAD":  # measured piece by piece, never built
+            length = sum(len(piece) for piece in _listing(page))
+            return _reply(Answer(200), content_length=length)
+        reserved = page.size + _LISTING_FRAME_BYTES
+        server = self._server
+        if server is None or not server.reserve(reserved):
+            return _reply(_BUSY)
+        try:
+            body = b"".join(_listing(page))
+        except BaseException:
+            server.release(reserved)
+            raise
+        return _reply(Answer(200, body), reserved=reserved)
+
+    def _release(self, reserved: int) -> None:
+        if reserved and self._server is not None:
+            self._server.release(reserved)
 
     def _health(self) -> Answer:
         counts = self._store.counts()
@@ -354,6 +386,7 @@ class Sandbox:
                     "log_lines": self._log.dropped,
                 },
                 "errors": self._errors,
+                "unsent_answer_bytes": self._server.unsent_bytes if self._server else 0,
                 "limits": {
                     "max_events": limits.max_events,
                     "max_requests": limits.max_requests,
@@ -361,6 +394,7 @@ class Sandbox:
                     "max_json_depth": MAX_JSON_DEPTH,
                     "request_timeout_seconds": limits.server.request_timeout,
                     "idle_timeout_seconds": limits.server.idle_timeout,
+                    "max_unsent_answer_bytes": limits.server.max_unsent_bytes,
                 },
             },
         )
@@ -372,6 +406,20 @@ class Sandbox:
         if hook is not None:
             name = type(exc).__name__
             self._log.put(hook, f"(sandbox error, answered 500: {name}; please report it)")
+
+
+def _listing(page: Page) -> Iterator[bytes]:
+    """The listing's JSON in pieces: one per event, and the frame around them."""
+    yield b'{"events": ['
+    for n, text in enumerate(page.texts()):
+        if n:
+            yield b", "
+        # Payloads keep non-ASCII text as it came; a lone surrogate (from a "\ud800" escape)
+        # can only sit inside a JSON string, where backslashreplace writes it back as that
+        # same escape.
+        yield text.encode("utf-8", "backslashreplace")
+    tail = json.dumps({"dropped": page.dropped, "next": page.next_after, "has_more": page.has_more})
+    yield b"], " + tail[1:].encode()
 
 
 def _is_listing(request: Request) -> bool:

@@ -54,6 +54,9 @@ class ServerLimits:
     linger: float = 2.0  # reading what a refused client still sends, so it sees the answer
     linger_bytes: int = 1024 * 1024  # ...and at most this much of it
     inline_body_bytes: int = 64 * 1024  # smaller requests are answered on the selector thread
+    # Answers built but not yet taken by their clients, every connection together: what
+    # reserve() admits (see Server.reserve).
+    max_unsent_bytes: int = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,9 @@ class Reply:
 
     `settle` is called once, on the thread that sends: with True right before the answer goes
     out (or the connection is dropped as asked), with False if the server stops first.
+    `reserved` is what Server.reserve() set aside for building this answer; once it is sent,
+    its unsent bytes count instead. `content_length` stands in for len(body) in the header: a
+    HEAD answer whose body was never built.
     """
 
     status: int | None
@@ -70,6 +76,8 @@ class Reply:
     close: bool = False
     delay: float = 0.0
     settle: Callable[[bool], None] | None = None
+    reserved: int = 0
+    content_length: int | None = None
 
 
 Respond = Callable[[Request], Reply]
@@ -160,6 +168,7 @@ class Server:
         self._wake_writer: socket.socket | None = None
         self._listening = True
         self._bound: tuple[str, int] | None = None
+        self._unsent = 0  # bytes of answers built and not yet sent, or reserved; under _lock
 
     @property
     def address(self) -> tuple[str, int]:
@@ -167,6 +176,35 @@ class Server:
         if self._bound is None:
             raise RuntimeError("the server has not been started")
         return self._bound
+
+    @property
+    def unsent_bytes(self) -> int:
+        """Bytes of answers built (or reserved) and not yet taken by their clients."""
+        with self._lock:
+            return self._unsent
+
+    def reserve(self, size: int) -> bool:
+        """Set aside `size` bytes of the unsent-answer budget for an answer about to be built.
+
+        True when they fit within max_unsent_bytes, or when nothing waits at all (one answer
+        of any size can always go); the Reply built must then carry reserved=size. False when
+        clients that do not read hold the budget: answer something small instead (503). A
+        caller that reserved and then builds no Reply gives the bytes back with release().
+        """
+        with self._lock:
+            if self._unsent and self._unsent + size > self._limits.max_unsent_bytes:
+                return False
+            self._unsent += size
+            return True
+
+    def release(self, size: int) -> None:
+        """Give back bytes reserve() set aside for an answer that was never built."""
+        self._count_unsent(-size)
+
+    def _count_unsent(self, change: int) -> None:
+        if change:
+            with self._lock:
+                self._unsent += change
 
     def bind(self) -> tuple[str, int]:
         """Bind and listen, not serving yet: the address bound; OSError if it cannot be bound."""
@@ -394,6 +432,7 @@ class Server:
             self._close(connection)
             return
         connection.pending = connection.pending[sent:]
+        self._count_unsent(-sent)
         if not connection.pending:
             self._apply(connection, _Step.SENT)
 
@@ -454,6 +493,9 @@ class Server:
             self._listening = on
 
     def _close(self, connection: _Connection) -> None:
+        if connection.pending:  # never to be sent
+            self._count_unsent(-len(connection.pending))
+            connection.pending = memoryview(b"")
         if connection.watching:
             self._watch(connection, 0)
         self._connections.discard(connection)
@@ -512,7 +554,17 @@ class Server:
         return self._deliver(connection, reply)
 
     def _deliver(self, connection: _Connection, reply: Reply) -> _Step:
-        """Settle and send the reply; what is left to do with the connection afterwards."""
+        """Settle and send the reply; what is left to do with the connection afterwards.
+
+        Whatever it reserved stops counting as unsent, and what the client did not take at
+        once counts instead, until it is sent or the connection closes.
+        """
+        try:
+            return self._send_reply(connection, reply)
+        finally:
+            self._count_unsent(len(connection.pending) - reply.reserved)
+
+    def _send_reply(self, connection: _Connection, reply: Reply) -> _Step:
         if reply.status is None:
             self._settle(reply.settle, True)
             return _Step.DROP
@@ -575,7 +627,8 @@ def _render(reply: Reply, method: bytes, close: bool) -> bytes:
         lines.append(f"{name}: {value}")
     has_body = status not in {204, 304}
     if has_body:
-        lines.append(f"Content-Length: {len(reply.body)}")
+        length = len(reply.body) if reply.content_length is None else reply.content_length
+        lines.append(f"Content-Length: {length}")
     if close:
         lines.append("Connection: close")
     head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from itertools import islice
 from typing import Any, Final, Generic, Protocol, TypeVar
@@ -12,7 +13,8 @@ from typing import Any, Final, Generic, Protocol, TypeVar
 from app.redaction import mask
 
 # Rough per-item cost beyond the text itself (objects, strings, the deque slot), so that the
-# byte budgets track memory, not only the JSON.
+# byte budgets track memory, not only the JSON; it also covers what an event's listing adds to
+# its payload and key (endpoint, received_at, seq...), so size() bounds that listing's length.
 _ITEM_OVERHEAD: Final = 256
 
 
@@ -56,7 +58,9 @@ class _StoredEvent:
     discard_reason: str | None
 
     def size(self) -> int:
-        return len(self.payload_json) + _ITEM_OVERHEAD
+        # The key too: an event lists it, and one key of 16 KB in each of 10,000 requests
+        # would otherwise be 160 MB kept and listed outside the budget.
+        return len(self.payload_json) + len(self.write_key or "") + _ITEM_OVERHEAD
 
     def event(self) -> ReceivedEvent:
         payload = json.loads(self.payload_json)
@@ -118,12 +122,24 @@ class NewEvent:
 
 @dataclass(frozen=True)
 class Page:
-    """Events after a cursor: their JSON texts, the cursor to ask from next, and what is lost."""
+    """Events after a cursor, the cursor to ask from next, and how many the bounds dropped.
 
-    events_json: list[str]
+    Their JSON texts are made one at a time by texts(), so a listing can be measured without
+    being built. size bounds their length in bytes while the text is ASCII; non-ASCII text can
+    take up to three bytes a character.
+    """
+
+    _events: list[_StoredEvent]
     next_after: int
     has_more: bool
     dropped: int
+    full_keys: bool
+    size: int
+
+    def texts(self) -> Iterator[str]:
+        """Each event's JSON, oldest first; keys masked unless full_keys."""
+        for item in self._events:
+            yield item.json_text(full_key=self.full_keys)
 
 
 @dataclass(frozen=True)
@@ -229,8 +245,8 @@ class Store:
             dropped = self._events.dropped
             last = self._last_seq
         next_after = chosen[-1].seq if chosen else min(after, last)
-        texts = [item.json_text(full_key=full_keys) for item in chosen]
-        return Page(texts, next_after, has_more, dropped)
+        size = sum(item.size() for item in chosen)
+        return Page(chosen, next_after, has_more, dropped, full_keys, size)
 
     def counts(self) -> Counts:
         with self._changed:
