@@ -215,3 +215,14 @@ def test_a_key_in_the_body_is_masked_off_loopback_too() -> None:
 
     assert KEY not in listed
     assert json.loads(listed)["events"][0]["write_key"] == mask(KEY)
+
+
+def test_the_log_names_the_host_it_refused() -> None:
+    lines: list[str] = []
+    with Sandbox(on_request=lines.append) as sandbox:
+        address = ("127.0.0.1", port_of(sandbox))
+        assert get(address, "/sandbox/events", "rebind.example:81")[0] == 421
+
+    assert len(lines) == 1
+    assert lines[0].startswith("GET /sandbox/events 421 ")
+    assert lines[0].endswith(" (Host rebind.example:81 not allowed)")

@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Any, Final, Self
 from urllib.parse import parse_qs
 
+from app.redaction import printable
 from app.segment.payload import now_iso
 from app.segment.sandbox.faults import Fault, Faults, fault_answer
 from app.segment.sandbox.hosts import host_allowed, is_loopback, is_unspecified
@@ -131,6 +132,7 @@ class Sandbox:
         self._bound: tuple[str, int] = ("", 0)
         self._full_keys = False  # GET /sandbox/events shows whole keys: on loopback only
         self._misdirected = error("Misdirected Request", 421)
+        self._usual_hosts: frozenset[str] = frozenset()  # Host values answered at a glance
 
     # Lifecycle
 
@@ -151,6 +153,8 @@ class Sandbox:
             self._bound = server.bind()
             self._full_keys = is_loopback(self._bound[0])
             self._misdirected = _misdirected(self._host, self._bound)
+            port = self._bound[1]
+            self._usual_hosts = frozenset({_authority(self._host, port), f"localhost:{port}"})
             self._server = server
             server.start()
         return self
@@ -252,7 +256,8 @@ class Sandbox:
             self._record(request, path, answer.status, endpoint is not None, key, (), note)
             return _reply(answer)
         if not self._addressed_here(request):
-            self._record(request, path, 421, False, None, (), " (Host not allowed)")
+            host = printable(request.headers.get("host", ""), 100)
+            self._record(request, path, 421, False, None, (), f" (Host {host} not allowed)")
             return _reply(self._misdirected, close=True)
         if endpoint is None:
             reply = self._control(request.method, request.target, path)
@@ -284,8 +289,11 @@ class Sandbox:
 
     def _addressed_here(self, request: Request) -> bool:
         """Whether the Host header names this sandbox in a way no web page can rebind."""
+        host = request.headers.get("host")
+        if host in self._usual_hosts:
+            return True
         return host_allowed(
-            request.headers.get("host"),
+            host,
             port=self._bound[1],
             names=(self._host, self._bound[0]),
             reached=request.local_address,
