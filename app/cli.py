@@ -118,7 +118,11 @@ def build_parser() -> argparse.ArgumentParser:
         "then one line per request. GET /sandbox/events lists what it received.",
     )
     sandbox.add_argument(
-        "--host", type=_host, default="127.0.0.1", help="address to listen on (default %(default)s)"
+        "--host",
+        type=_host,
+        default="127.0.0.1",
+        help="address to listen on (default %(default)s: this computer only; on any other "
+        "address, such as 0.0.0.0, the keys GET /sandbox/events lists are masked)",
     )
     sandbox.add_argument("--port", type=_port, default=8471, help="0 picks a free port")
 
