@@ -8,13 +8,18 @@ event, closes every socket and joins every thread, so tests leave nothing open b
 from __future__ import annotations
 
 import contextlib
+import datetime
 import gzip
+import ipaddress
+import select
 import socket
+import ssl
 import sys
 import threading
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 Behaviour = Callable[[socket.socket, threading.Event], None]
 
@@ -340,3 +345,137 @@ def never_opening(host: str = "127.0.0.1") -> Iterator[socket.socket]:
     finally:
         for sock in [*fillers, server]:
             sock.close()
+
+
+# --- TLS and proxies ---------------------------------------------------------------------------
+
+
+def silent() -> Behaviour:
+    """Accepts the connection and never says a word: a TLS hello goes unanswered."""
+
+    def behave(conn: socket.socket, stop: threading.Event) -> None:
+        hold(stop)
+
+    return behave
+
+
+def tls(context: ssl.SSLContext, behaviour: Behaviour) -> Behaviour:
+    """`behaviour` inside TLS with `context` (a server context)."""
+
+    def behave(conn: socket.socket, stop: threading.Event) -> None:
+        conn.settimeout(5)  # the handshake: a whole-handshake deadline in CPython
+        with context.wrap_socket(conn, server_side=True) as wrapped:
+            wrapped.settimeout(_POLL)
+            behaviour(wrapped, stop)
+
+    return behave
+
+
+@dataclass
+class ConnectProxy:
+    """An HTTP proxy that only tunnels (CONNECT), as company proxies do for https."""
+
+    tunnels: list[str] = field(default_factory=list)  # the host:port of every CONNECT
+
+    def __call__(self, conn: socket.socket, stop: threading.Event) -> None:
+        head = read_request(conn, stop)
+        if head is None:
+            return
+        method, target, _ = head.split(b"\r\n")[0].decode("latin-1").split(" ", 2)
+        if method != "CONNECT":
+            conn.sendall(response(405, b"CONNECT only"))
+            return
+        self.tunnels.append(target)
+        host, _, port = target.rpartition(":")
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=5) as upstream:
+            conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            _pipe(conn, upstream, stop)
+
+
+def _pipe(one: socket.socket, other: socket.socket, stop: threading.Event) -> None:
+    """Copy bytes both ways until either side closes or the server stops."""
+    peers = {one: other, other: one}
+    while not stop.is_set():
+        readable, _, _ = select.select(list(peers), [], [], _POLL)
+        for sock in readable:
+            data = sock.recv(65536)
+            if not data:
+                return
+            peers[sock].sendall(data)
+
+
+def tls_files(directory: Path) -> tuple[Path, Path, Path]:
+    """A test CA and a certificate it signed for 127.0.0.1 and localhost, as PEM files:
+    (CA certificate, server certificate, server key). Needs the cryptography package."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hostile_server test CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    paths = (directory / "ca.pem", directory / "server.pem", directory / "server.key")
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return paths
+
+
+def server_context(certificate: Path, key: Path) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(certificate, key)
+    return context

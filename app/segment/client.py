@@ -5,6 +5,8 @@ Bounds that hold against any server (see also RetryPolicy and app.segment.bounde
   `retry.total_budget` seconds: no attempt starts and no wait runs past it;
 - one attempt lasts at most `timeout` seconds from connect to the body's last byte, however
   slowly the bytes arrive (a watchdog shuts the socket down), and never past the deadline;
+- connecting (every address of the name, and the TLS handshake) shares one deadline of at most
+  MAX_CONNECT_SECONDS, and the watchdog and Cancel reach a connect in progress (transport.py);
 - a body is read up to MAX_ANSWER_BYTES, before and after decompression; headers up to h11's
   100 KB. Only the operating system's name lookup cannot be cut short.
 """
@@ -18,9 +20,7 @@ import math
 import socket
 import ssl
 import sys
-import threading
 import time
-import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -43,6 +43,7 @@ from app.segment.payload import (
 )
 from app.segment.result import Attempt, ErrorKind, SendResult, SentRequest
 from app.segment.retry import RetryPolicy, parse_retry_after
+from app.segment.sockets import Cut, Sockets
 
 if TYPE_CHECKING:
     import httpx
@@ -54,7 +55,7 @@ USER_AGENT = f"chatlio-segment-setup/{__version__}"
 # No attempt starts with less time than this left in the call's budget (or the whole
 # per-attempt timeout, if that is shorter): a TLS handshake alone can take half a second.
 MIN_ATTEMPT_SECONDS = 0.5
-# The connect phase cannot be cut by the watchdog (there is no socket yet): its own timeout.
+# Connecting (name lookup, every address, the TLS handshake) gets at most this long of a try.
 MAX_CONNECT_SECONDS = 10.0
 # h11 (httpx's HTTP/1.1 parser) refuses response headers larger than this.
 MAX_HEADER_BYTES = 100 * 1024
@@ -90,15 +91,16 @@ def make_ssl_context() -> ssl.SSLContext:
 
 
 def proxy_for(url: str) -> str | None:
-    """The proxy that httpx will use for `url` from HTTPS_PROXY/ALL_PROXY/NO_PROXY, if any."""
+    """The proxy the client sends `url` through, from HTTPS_PROXY/ALL_PROXY/NO_PROXY (or the
+    system's settings, as urllib reads them), if any; 'host:port' means http://host:port."""
     import urllib.request
 
     parts = urlsplit(url)
     proxies = urllib.request.getproxies()
     proxy = proxies.get(parts.scheme) or proxies.get("all")
-    if proxy and urllib.request.proxy_bypass(parts.hostname or ""):
+    if not proxy or urllib.request.proxy_bypass(parts.hostname or ""):
         return None
-    return proxy or None
+    return proxy if "://" in proxy else f"http://{proxy}"
 
 
 class SegmentClient:
@@ -107,6 +109,8 @@ class SegmentClient:
     One call at a time per client. `timeout` bounds one attempt (connect to last byte);
     `retry.total_budget` bounds each public call as a whole, all tries and waits included.
     The write key is held privately and appears in no result, log line, exception or repr.
+    A `transport` of the caller's own replaces the one whose connects can be cut: then only
+    httpx's timeouts bound a connect, and only sockets it never registers escape the watchdog.
     """
 
     def __init__(
@@ -120,25 +124,26 @@ class SegmentClient:
     ) -> None:
         import httpx
 
+        from app.segment.transport import CuttableTransport
+
         if not timeout > 0:
             raise ValueError("timeout must be a positive number of seconds")
         # The sockets this client opened, so that Cancel and the watchdog can cut a request.
-        self._sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
-        self._sockets_lock = threading.Lock()  # the worker adds, other threads cut
-        self._cancel: CancelToken | None = None
-        self._watch: Watch | None = None  # the attempt running now, under the watchdog
+        self._sockets = Sockets()
         self._auth = basic_auth(write_key)
         self.endpoint = endpoint
         self._proxy = proxy_for(endpoint.base_url)
         self.retry = retry or RetryPolicy()
         self.timeout = timeout
-        verify: ssl.SSLContext | bool = (
-            make_ssl_context() if endpoint.base_url.startswith("https") else True
-        )
+        if transport is None:
+            https = endpoint.base_url.startswith("https")
+            transport = CuttableTransport(
+                self._sockets,
+                ssl_context=make_ssl_context() if https else None,
+                proxy=self._proxy,
+            )
         self._http = httpx.Client(
             timeout=httpx.Timeout(timeout, connect=min(timeout, MAX_CONNECT_SECONDS)),
-            verify=verify,
-            trust_env=True,
             transport=transport,
             headers={"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING},
         )
@@ -308,27 +313,28 @@ class SegmentClient:
             url,
             content=body.encode(),
             headers=headers,
-            extensions={"trace": self._trace, "timeout": timeouts},
+            extensions={"timeout": timeouts},
         )
         sent = _redacted(request, body)
         started = time.monotonic()
         if cancel is not None and cancel.cancelled:
             return _Outcome(sent, limit=limit, error_kind=ErrorKind.CANCELLED)
-        watch = Watch(limit, self._cut)
-        with self._sockets_lock:
-            self._watch = watch
+        sockets = self._sockets
+        watch = Watch(limit, lambda expired: sockets.cut(expired, Cut.DEADLINE))
+        sockets.begin(watch)  # the watch is this attempt's token: a cut applies to it alone
         WATCHDOG.arm(watch)
-        self._cancel = cancel
-        unregister = cancel.on_cancel(self._interrupt) if cancel is not None else None
+        unregister = (
+            cancel.on_cancel(lambda: sockets.cut(watch, Cut.CANCELLED))
+            if cancel is not None
+            else None
+        )
         try:
             response, answer, error = self._exchange(request)
         finally:
             if unregister is not None:
                 unregister()
-            self._cancel = None
             WATCHDOG.release(watch)
-            with self._sockets_lock:
-                self._watch = None
+            why = sockets.end(watch)
         elapsed = round((time.monotonic() - started) * 1000, 1)
         outcome = _Outcome(sent, limit=limit, elapsed_ms=elapsed)
         if response is not None:
@@ -341,7 +347,7 @@ class SegmentClient:
                 body=answer,
             )
         if error is not None:
-            return self._failed(outcome, error, cancel, watch)
+            return self._failed(outcome, error, cancel, why)
         assert response is not None
         assert answer is not None
         return replace(outcome, **_judge(response.status_code, answer))
@@ -370,13 +376,13 @@ class SegmentClient:
         outcome: _Outcome,
         error: Exception,
         cancel: CancelToken | None,
-        watch: Watch,
+        why: Cut | None,
     ) -> _Outcome:
         answered = outcome.status is not None
         technical = _technical(error)
-        if cancel is not None and cancel.cancelled:
+        if (cancel is not None and cancel.cancelled) or why is Cut.CANCELLED:
             return replace(outcome, error_kind=ErrorKind.CANCELLED, error_text=technical)
-        if watch.expired and not _is_connect_timeout(error):  # a connect the watchdog can't cut
+        if why is Cut.DEADLINE and not _is_connect_timeout(error):  # a connect says it itself
             text = f"cut at the {_number(outcome.limit)} s limit ({technical})"
             return replace(
                 outcome, error_kind=ErrorKind.TIMEOUT, error_text=text, detail=_mid(answered)
@@ -402,36 +408,6 @@ class SegmentClient:
             if outcome.retry_after is not None:
                 return min(outcome.retry_after, self.retry.retry_after_cap)
         return self.retry.backoff(number)
-
-    def _trace(self, event: str, info: dict[str, Any]) -> None:
-        """httpx's trace hook: remember each socket this client connects (TLS-wrapped too)."""
-        if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
-            stream = info.get("return_value")
-            sock = stream.get_extra_info("socket") if stream is not None else None
-            if isinstance(sock, socket.socket):
-                with self._sockets_lock:
-                    self._sockets.add(sock)
-                    watch = self._watch
-                cancel = self._cancel
-                if (cancel is not None and cancel.cancelled) or (watch and watch.expired):
-                    # Cancelled or out of time while connecting: cut before the request goes.
-                    _shut(sock)
-
-    def _cut(self, watch: Watch) -> None:
-        """The watchdog's call at an attempt's deadline: cut it, if it is still running."""
-        with self._sockets_lock:
-            if self._watch is not watch:
-                return  # that attempt ended just in time; another may be using the sockets
-            sockets = list(self._sockets)
-        for sock in sockets:
-            _shut(sock)
-
-    def _interrupt(self) -> None:
-        """Cut this client's connections: a request blocked on one fails at once."""
-        with self._sockets_lock:
-            sockets = list(self._sockets)
-        for sock in sockets:
-            _shut(sock)
 
     # --- results ----------------------------------------------------------------------------
 
@@ -533,11 +509,6 @@ def _judge(status: int, body: Body) -> dict[str, Any]:
             return {"error_kind": ErrorKind.PROTOCOL, "detail": "unreadable_body"}
         return {}
     return {"error_kind": _status_kind(status)}
-
-
-def _shut(sock: socket.socket) -> None:
-    with contextlib.suppress(OSError):
-        sock.shutdown(socket.SHUT_RDWR)
 
 
 def _redacted(request: httpx.Request, body: str) -> SentRequest:

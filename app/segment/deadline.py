@@ -32,7 +32,7 @@ class Watch:
 
     __slots__ = ("cut", "ends", "expired")
 
-    def __init__(self, seconds: float, cut: Callable[[Watch], None]) -> None:
+    def __init__(self, seconds: float, cut: Callable[[Watch], object]) -> None:
         self.ends = time.monotonic() + seconds
         self.cut = cut
         self.expired = False
