@@ -14,12 +14,13 @@ import pytest
 
 from app.chatlio import Conversation
 from app.segment.client import SegmentClient
-from app.segment.deadline import WATCHDOG
+from app.segment.deadline import WATCHDOG, Watch
 from app.segment.endpoint import parse_endpoint
 from app.segment.payload import Visitor
 from app.segment.result import ErrorKind, SendResult
 from app.segment.retry import RetryPolicy
 from app.segment.sandbox import Sandbox
+from app.segment.sockets import Cut, Sockets
 from tests.hostile_server import (
     BLACKHOLE_REASON,
     BLACKHOLE_WORKS,
@@ -182,3 +183,53 @@ def test_a_connection_that_never_opens_is_a_connect_timeout() -> None:
     assert result.error_kind is ErrorKind.TIMEOUT
     assert "Could not connect to 127.0.0.1" in result.message
     assert "within 1 second" in result.message
+
+
+def test_a_cut_that_raises_leaves_the_watchdog_running(caplog: pytest.LogCaptureFixture) -> None:
+    fired = threading.Event()
+
+    def broken(watch: Watch) -> None:
+        raise RuntimeError("a cut that fails")
+
+    WATCHDOG.arm(Watch(0.01, broken))
+    WATCHDOG.arm(Watch(0.2, lambda watch: fired.set()))
+    assert fired.wait(CEILING)  # the one thread is still there for every later attempt
+    assert "Could not cut an attempt" in caplog.text
+    assert "a cut that fails" in caplog.text
+    assert [t.name for t in threading.enumerate()].count("segment-watchdog") == 1
+
+
+def test_a_cut_is_over_before_the_next_attempt_begins() -> None:
+    # The next attempt may reuse a keep-alive socket: it must not begin while a cut for the
+    # previous one is still shutting sockets down, or the cut hits the wrong attempt.
+    first, second = object(), object()
+    began = threading.Event()
+    followers: list[threading.Thread] = []
+    begun_during_cut: list[bool] = []
+
+    def next_attempt() -> None:
+        sockets.end(first)
+        sockets.begin(second)
+        began.set()
+
+    def shutter(sock: socket.socket) -> None:
+        follower = threading.Thread(target=next_attempt)
+        followers.append(follower)
+        follower.start()
+        follower.join(0.2)  # it has to wait for the cut to be over, however long this takes
+        begun_during_cut.append(began.is_set())
+
+    sockets = Sockets(shutter)
+    one, other = socket.socketpair()
+    with one, other:
+        sockets.begin(first)
+        assert sockets.add(one) is None
+        assert sockets.cut(first, Cut.DEADLINE)
+        for follower in followers:
+            follower.join(CEILING)
+        assert begun_during_cut == [False]
+        assert began.is_set()
+        assert not sockets.cut(first, Cut.DEADLINE)  # armed for an attempt that is over
+        assert sockets.why() is None
+        assert len(followers) == 1  # the late cut shut nothing
+        assert sockets.end(second) is None

@@ -7,10 +7,13 @@ calling the attempt's `cut`, which shuts the client's sockets down, as Cancel do
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
 from collections.abc import Callable
+
+log = logging.getLogger(__name__)
 
 
 class Deadline:
@@ -92,7 +95,10 @@ class Watchdog:
                     self._lock.wait(timeout)
                     continue
             for watch in due:  # outside the lock: cutting takes the client's own lock
-                watch.cut(watch)
+                try:
+                    watch.cut(watch)
+                except Exception:  # one failed cut must not leave every later attempt uncut
+                    log.exception("Could not cut an attempt at its deadline")
 
 
 WATCHDOG = Watchdog()
