@@ -24,9 +24,10 @@ from app.segment.client import (
     USER_AGENT,
     SegmentClient,
     _classify,
+    explain,
     make_ssl_context,
 )
-from app.segment.endpoint import Endpoint, Region, parse_endpoint
+from app.segment.endpoint import EU, US, Endpoint, Region, parse_endpoint
 from app.segment.payload import Visitor
 from app.segment.result import WHAT_200_PROVES, ErrorKind
 from app.segment.retry import RetryPolicy, parse_retry_after
@@ -267,13 +268,31 @@ def test_invalid_events_are_not_sent(client: SegmentClient, sandbox: Sandbox) ->
 
 
 def test_a_200_is_reported_as_received_never_as_verified(sandbox: Sandbox) -> None:
-    # A non-loopback endpoint as Segment's stand-in, so the message speaks of Segment.
+    # A non-loopback endpoint: the message names the host that answered, not Segment.
     endpoint = Endpoint(sandbox.url, Region.CUSTOM)
     with SegmentClient("not-a-real-key", endpoint) as client:
         result = client.track(Conversation().events()[0], Visitor("v"))
     assert result.ok
-    assert result.message == "Segment received it (HTTP 200)."
+    assert result.message == f"{endpoint.host} received it (HTTP 200)."
     assert "does not prove that the write key" in WHAT_200_PROVES
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "said"),
+    [
+        (US, "Segment received it (HTTP 200)."),
+        (EU, "Segment received it (HTTP 200)."),
+        (Endpoint("https://events.example.com", Region.CUSTOM), "events.example.com received it"),
+        (Endpoint("http://127.0.0.1:8787", Region.LOCAL), "The sandbox on this computer received"),
+    ],
+)
+def test_a_200_names_who_received_it(endpoint: Endpoint, said: str) -> None:
+    assert explain(None, 200, endpoint, 1, 15).startswith(said)
+
+
+def test_the_sandbox_says_it_received_it(client: SegmentClient) -> None:
+    result = client.track(Conversation().events()[0], Visitor("v"))
+    assert result.message == "The sandbox on this computer received it (HTTP 200)."
 
 
 def test_the_key_appears_in_no_result_log_or_repr(

@@ -267,3 +267,46 @@ def test_a_charset_that_is_no_text_encoding_reads_as_utf8(charset: str) -> None:
     result, _ = served(Script([response(200, body, [content_type])]))
     assert result.ok, result.message
     assert result.body == body.decode()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<html><title>Sign in to the guest Wi-Fi</title></html>",
+        b"",
+        b'{"success": false}',
+        b'{"success": "true"}',
+        b'[{"success": true}]',
+        b'"success"',
+        b"[" * 60_000,  # deeper than json.loads can recurse
+    ],
+)
+def test_a_200_that_is_not_segments_answer_is_no_success(body: bytes) -> None:
+    # A captive portal or a company proxy answering for Segment must not read as "received".
+    result, accepted = served(Script([response(200, body, [("Content-Type", "text/html")])]))
+    assert result.error_kind is ErrorKind.PROTOCOL
+    assert result.status == 200
+    assert not result.ok
+    assert result.to_json()["ok"] is False
+    assert "received it" not in result.message
+    assert result.message.startswith(
+        f"{result.endpoint.removeprefix('http://')} answered HTTP 200, but not with Segment's "
+        "answer: a sign-in page, proxy or firewall may be in the way. Check the address and "
+        "your network."
+    )
+    assert accepted == 1  # an answer came: sending again would not change it
+    assert_plain(result)
+
+
+def test_a_conversation_stops_at_an_answer_that_is_not_segments() -> None:
+    page = response(200, b"<html>Please log in</html>", [("Content-Type", "text/html")])
+    with (
+        HostileServer(Script([page])) as server,
+        SegmentClient(KEY, parse_endpoint(server.url), retry=QUICK) as client,
+    ):
+        results = client.send_each(Conversation().events(), Visitor("v"))
+        accepted = server.accepted
+    assert accepted == 1
+    assert results[0].error_kind is ErrorKind.PROTOCOL
+    assert all(r.error_kind is ErrorKind.NOT_SENT for r in results[1:])
+    assert "its answer was not Segment's" in results[1].message

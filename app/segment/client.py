@@ -507,8 +507,19 @@ def _judge(status: int, body: Body) -> dict[str, Any]:
             return {"error_kind": ErrorKind.TOO_LARGE}
         if body.unreadable is not None:
             return {"error_kind": ErrorKind.PROTOCOL, "detail": "unreadable_body"}
+        if not is_segment_answer(body.text):  # a sign-in page, a proxy's or firewall's page
+            return {"error_kind": ErrorKind.PROTOCOL, "detail": "not_segment"}
         return {}
     return {"error_kind": _status_kind(status)}
+
+
+def is_segment_answer(text: str) -> bool:
+    """Segment's documented answer to what it took, the sandbox's too: {"success": true}."""
+    try:
+        answer = json.loads(text)
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python recurses
+        return False
+    return isinstance(answer, dict) and answer.get("success") is True
 
 
 def _redacted(request: httpx.Request, body: str) -> SentRequest:
@@ -679,6 +690,8 @@ _WHY_NOT_SENT = {
 def _not_sent_after(failed: SendResult, endpoint: Endpoint) -> str:
     kind = failed.error_kind
     why = _WHY_NOT_SENT.get(kind, "it failed") if kind is not None else "it failed"
+    if kind is ErrorKind.PROTOCOL and failed.status is not None:
+        why = "its answer was not Segment's"
     return (
         f"Not sent: '{printable(failed.event, 60)}' could not be delivered to "
         f"{printable(endpoint.host)} ({why}), so the app did not try the remaining events. "
@@ -712,8 +725,10 @@ def explain(
         else "Wait a minute and send again."
     )
     if kind is None:
-        where = "the sandbox on this computer" if endpoint.region is Region.LOCAL else "Segment"
-        return f"{where[0].upper()}{where[1:]} received it (HTTP {status})."
+        where = {Region.LOCAL: "The sandbox on this computer", Region.CUSTOM: host}.get(
+            endpoint.region, "Segment"
+        )
+        return f"{where} received it (HTTP {status})."
     limit = _seconds(timeout)
     messages = {
         ErrorKind.CANCELLED: "Cancelled. If a request was already on its way it may still have "
@@ -761,6 +776,9 @@ def explain(
             f"({_size(MAX_HEADER_BYTES)}){tries}; Segment never does that. Check the address.",
             "unreadable_body": f"{host} answered HTTP {status}, but in a form the app cannot "
             "read; Segment never does that. Check the address.",
+            "not_segment": f"{host} answered HTTP {status}, but not with Segment's answer: a "
+            "sign-in page, proxy or firewall may be in the way. Check the address and your "
+            "network.",
         }.get(
             detail or "",
             f"{host} answered, but not as a web server does{tries}: something other than "

@@ -31,8 +31,8 @@ class ErrorKind(StrEnum):
     TLS = "tls"
     PROXY = "proxy"
     DISCONNECTED = "disconnected"  # connected, then closed before or in the middle of the answer
-    PROTOCOL = "protocol"  # answered, but not with valid HTTP (garbage, oversized headers, or a
-    # 2xx body the app cannot decode)
+    PROTOCOL = "protocol"  # answered, but not with valid HTTP (garbage, oversized headers), or
+    # a 2xx that is not Segment's answer (a sign-in page, a proxy's page, an undecodable body)
     TOO_LARGE = "too_large"  # a 2xx answer with a body over the app's cap; reading stopped
     BAD_REQUEST = "bad_request"
     AUTH = "auth"
