@@ -6,6 +6,7 @@ ceiling (10 s), so that a loaded machine cannot make a correct client fail.
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -28,6 +29,7 @@ from tests.hostile_server import (
     Script,
     drip_body,
     drip_headers,
+    hold,
     never_answer,
     never_opening,
     read_request,
@@ -77,7 +79,8 @@ def test_the_budget_caps_the_attempt_timeout() -> None:
         result, took = timed_track(server, policy, timeout=60)
     assert took < CEILING
     assert result.error_kind is ErrorKind.TIMEOUT
-    assert "1.5 seconds" in result.message
+    # The send's limit as the user set it, not the 1.49 s that were left when the try began.
+    assert "did not answer within the time limit for this send (1.5 seconds)." in result.message
 
 
 def test_one_budget_for_a_whole_conversation_of_trickling_answers() -> None:
@@ -233,3 +236,41 @@ def test_a_cut_is_over_before_the_next_attempt_begins() -> None:
         assert sockets.why() is None
         assert len(followers) == 1  # the late cut shut nothing
         assert sockets.end(second) is None
+
+
+def test_a_try_that_the_send_cut_short_names_the_sends_limit() -> None:
+    # The first event takes 1 s of a 3-second send; the second has 2 s less a little, and the
+    # message names the limit the user chose, not that remainder.
+    answered: list[bool] = []
+
+    def slow_then_silent(conn: socket.socket, stop: threading.Event) -> None:
+        if read_request(conn, stop) is None:
+            return
+        if not answered:
+            answered.append(True)
+            stop.wait(1)
+            conn.sendall(response(200))
+            return
+        hold(stop)
+
+    policy = RetryPolicy(max_attempts=1, total_budget=3)
+    with (
+        HostileServer(slow_then_silent) as server,
+        SegmentClient(KEY, parse_endpoint(server.url), retry=policy, timeout=60) as client,
+    ):
+        results = client.send_each(Conversation().events()[:2], Visitor("v"))
+    assert results[0].ok
+    assert results[1].error_kind is ErrorKind.TIMEOUT
+    assert "did not answer within the time limit for this send (3 seconds)." in results[1].message
+    assert not re.search(r"\d\.\d+ seconds", results[1].message)
+
+
+@pytest.mark.parametrize("seconds", [0.001, 0.004])
+def test_a_tiny_limit_is_never_called_0_seconds(seconds: float) -> None:
+    policy = RetryPolicy(max_attempts=1, total_budget=seconds)
+    with HostileServer(never_answer()) as server:
+        result, took = timed_track(server, policy, timeout=seconds)
+    assert took < CEILING
+    assert result.error_kind is ErrorKind.TIMEOUT
+    assert "0 seconds" not in result.message
+    assert "less than a second" in result.message

@@ -297,7 +297,9 @@ class SegmentClient:
         deadline: Deadline,
     ) -> _Outcome:
         """One POST; never raises for network trouble, which becomes an error kind instead."""
-        limit = max(0.001, min(self.timeout, deadline.left()))
+        left = deadline.left()
+        limit = max(0.001, min(self.timeout, left))
+        allowed = TryLimit(self.timeout, left, deadline.budget)
         body = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
         headers = {"Content-Type": "application/json", "Authorization": self._auth}
         if number > 1:
@@ -318,7 +320,7 @@ class SegmentClient:
         sent = _redacted(request, body)
         started = time.monotonic()
         if cancel is not None and cancel.cancelled:
-            return _Outcome(sent, limit=limit, error_kind=ErrorKind.CANCELLED)
+            return _Outcome(sent, limit, allowed, error_kind=ErrorKind.CANCELLED)
         sockets = self._sockets
         watch = Watch(limit, lambda expired: sockets.cut(expired, Cut.DEADLINE))
         sockets.begin(watch)  # the watch is this attempt's token: a cut applies to it alone
@@ -336,7 +338,7 @@ class SegmentClient:
             WATCHDOG.release(watch)
             why = sockets.end(watch)
         elapsed = round((time.monotonic() - started) * 1000, 1)
-        outcome = _Outcome(sent, limit=limit, elapsed_ms=elapsed)
+        outcome = _Outcome(sent, limit, allowed, elapsed_ms=elapsed)
         if response is not None:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
             outcome = replace(
@@ -383,7 +385,7 @@ class SegmentClient:
         if (cancel is not None and cancel.cancelled) or why is Cut.CANCELLED:
             return replace(outcome, error_kind=ErrorKind.CANCELLED, error_text=technical)
         if why is Cut.DEADLINE and not _is_connect_timeout(error):  # a connect says it itself
-            text = f"cut at the {_number(outcome.limit)} s limit ({technical})"
+            text = f"cut at the {outcome.limit:.3g} s limit ({technical})"
             return replace(
                 outcome, error_kind=ErrorKind.TIMEOUT, error_text=text, detail=_mid(answered)
             )
@@ -452,7 +454,7 @@ class SegmentClient:
             outcome.status,
             self.endpoint,
             len(attempts),
-            outcome.limit,
+            outcome.allowed,
             path,
             retry_after=outcome.retry_after,
             detail=outcome.detail,
@@ -460,7 +462,7 @@ class SegmentClient:
         )
         if body is not None and outcome.error_kind not in (None, ErrorKind.TOO_LARGE):
             text += _body_note(body)
-        if note and outcome.error_kind is not ErrorKind.CANCELLED:
+        if note and outcome.error_kind is not ErrorKind.CANCELLED and not outcome.ran_out:
             text += " " + note
         return SendResult(
             event=message.event,
@@ -481,11 +483,35 @@ class SegmentClient:
 
 
 @dataclass(frozen=True)
+class TryLimit:
+    """How long one try was allowed, as a message says it: the try's own timeout, or the send's
+    limit when the send had less than that left; never the odd fraction of a second that was
+    left, which is no number the user chose."""
+
+    timeout: float  # the client's timeout for one try
+    left: float = math.inf  # what the send had left when the try started
+    budget: float | None = None  # the send's time limit
+
+    def by_send(self, nominal: float) -> bool:
+        """Whether the send's deadline, not `nominal` (a timeout), was the try's bound."""
+        return self.budget is not None and self.left < nominal
+
+    def within(self, nominal: float) -> str:
+        if self.by_send(nominal):
+            assert self.budget is not None
+            return f"within the time limit for this send ({_seconds(self.budget)})"
+        if _seconds(nominal) == "less than a second":
+            return "within the time allowed (less than a second)"
+        return f"within {_seconds(nominal)}"
+
+
+@dataclass(frozen=True)
 class _Outcome:
     """What one attempt produced."""
 
     sent: SentRequest | None
     limit: float  # the seconds this attempt was allowed
+    allowed: TryLimit  # the same, as a message says it
     status: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
     body: Body | None = None
@@ -498,6 +524,15 @@ class _Outcome:
     @property
     def ok_status(self) -> bool:
         return self.status is not None and 200 <= self.status < 300
+
+    @property
+    def ran_out(self) -> bool:
+        """A timeout whose message already says that the send's time limit ran out."""
+        if self.error_kind is not ErrorKind.TIMEOUT:
+            return False
+        timeout = self.allowed.timeout
+        nominal = min(timeout, MAX_CONNECT_SECONDS) if self.detail == "connect" else timeout
+        return self.allowed.by_send(nominal)
 
 
 def _judge(status: int, body: Body) -> dict[str, Any]:
@@ -640,7 +675,11 @@ def _number(value: float) -> str:
 
 
 def _seconds(value: float) -> str:
-    return "1 second" if _number(value) == "1" else f"{_number(value)} seconds"
+    """'15 seconds', '1 second', '0.5 seconds' — and never '0 seconds'."""
+    number = _number(value)
+    if number == "0":
+        return "less than a second"
+    return "1 second" if number == "1" else f"{number} seconds"
 
 
 def _duration(seconds: float) -> str:
@@ -704,7 +743,7 @@ def explain(
     status: int | None,
     endpoint: Endpoint,
     attempts: int,
-    timeout: float,
+    limit: TryLimit | float,
     path: str = "track",
     retry_after: float | None = None,
     *,
@@ -714,9 +753,13 @@ def explain(
     """One sentence (or two) a non-developer understands, with a way forward.
 
     Only values the app controls or has checked go in: the host (validated by
-    parse_endpoint, escaped anyway), the status number, numbers formatted here.
+    parse_endpoint, escaped anyway), the status number, numbers formatted here. `limit` is
+    the last try's (a number: the try's own timeout).
     """
     host = printable(endpoint.host)
+    allowed = limit if isinstance(limit, TryLimit) else TryLimit(limit)
+    timeout = allowed.timeout
+    connect = min(timeout, MAX_CONNECT_SECONDS)
     tries = f" on each of {attempts} tries" if attempts > 1 else ""
     after_tries = f" after {attempts} tries" if attempts > 1 else ""
     wait = (
@@ -729,20 +772,22 @@ def explain(
             endpoint.region, "Segment"
         )
         return f"{where} received it (HTTP {status})."
-    limit = _seconds(timeout)
+    within = allowed.within(timeout)
+    # The last try ran out of the send's time: the tries before it may have had longer.
+    tries_within = after_tries if allowed.by_send(timeout) else tries
+    connect_tries = after_tries if allowed.by_send(connect) else tries
     messages = {
         ErrorKind.CANCELLED: "Cancelled. If a request was already on its way it may still have "
         "reached Segment; nothing more will be sent.",
         ErrorKind.NOT_SENT: "Not sent: the time limit for this send ran out before its turn.",
         ErrorKind.TIMEOUT: {
-            "mid_answer": f"{host} started to answer but did not finish within {limit}{tries}: "
+            "mid_answer": f"{host} started to answer but did not finish {within}{tries_within}: "
             "it sends too slowly. Try again later, or check the address and your proxy settings.",
-            "connect": f"Could not connect to {host} within "
-            f"{_seconds(min(timeout, MAX_CONNECT_SECONDS))}{tries}: nothing answered. Check the "
-            "address, your internet connection and proxy settings.",
+            "connect": f"Could not connect to {host} {allowed.within(connect)}{connect_tries}: "
+            "nothing answered. Check the address, your internet connection and proxy settings.",
         }.get(
             detail or "",
-            f"{host} did not answer within {limit}{tries}. Your network may be slow or "
+            f"{host} did not answer {within}{tries_within}. Your network may be slow or "
             "blocking it: try again, or check your proxy settings.",
         ),
         ErrorKind.CONNECTION: f"Could not connect to {host}{tries}: "

@@ -267,15 +267,20 @@ class CuttableTransport(httpx.HTTPTransport):
             )
 
 
+class _CutShort(OSError):
+    """The attempt was cut before this socket could be used."""
+
+
 def _cut_error(why: Cut) -> OSError:
-    return OSError(f"cut short: {why.value}")
+    return _CutShort(why.value)
 
 
 def _connect_failure(why: Cut, error: OSError) -> httpcore.ConnectError | httpcore.ConnectTimeout:
     """A connect or handshake that was cut: at the deadline a timeout, on Cancel an error."""
+    cause = "" if isinstance(error, _CutShort) else f" ({error})"
     if why is Cut.DEADLINE:
-        return httpcore.ConnectTimeout(f"cut at the attempt's deadline ({error})")
-    return httpcore.ConnectError(f"cancelled ({error})")
+        return httpcore.ConnectTimeout(f"cut at the attempt's deadline{cause}")
+    return httpcore.ConnectError(f"cancelled{cause}")
 
 
 def _raise_if_cut(why: Cut | None, error: OSError) -> None:
