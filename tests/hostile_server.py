@@ -396,7 +396,9 @@ def _pipe(one: socket.socket, other: socket.socket, stop: threading.Event) -> No
     """Copy bytes both ways until either side closes or the server stops."""
     peers = {one: other, other: one}
     while not stop.is_set():
-        readable, _, _ = select.select(list(peers), [], [], _POLL)
+        # TLS may hold decrypted bytes that select() cannot see: those count as readable too.
+        pending = [s for s in peers if isinstance(s, ssl.SSLSocket) and s.pending()]
+        readable = pending or select.select(list(peers), [], [], _POLL)[0]
         for sock in readable:
             data = sock.recv(65536)
             if not data:

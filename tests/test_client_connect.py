@@ -27,6 +27,7 @@ from app.segment.endpoint import Endpoint, Region, parse_endpoint
 from app.segment.payload import Visitor
 from app.segment.result import ErrorKind, SendResult
 from app.segment.retry import RetryPolicy
+from app.segment.sandbox import Sandbox
 from app.segment.sockets import Sockets
 from app.segment.transport import AddressInfo, CuttableBackend
 from tests.hostile_server import (
@@ -262,10 +263,39 @@ def test_https_goes_through_the_proxy_tunnel(
     assert proxy.tunnels == [address]
 
 
-def test_http_goes_through_the_forward_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+@trusts_ssl_cert_file
+def test_https_goes_through_an_https_proxy(
+    certificates: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # TLS to the site inside TLS to the proxy.
+    ca, certificate, key = certificates
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca))
+    context = server_context(certificate, key)
+    proxy = ConnectProxy()
+    segment_like = tls(context, Script([response(200)]))
+    with HostileServer(segment_like) as server, HostileServer(tls(context, proxy)) as via:
+        monkeypatch.setenv("HTTPS_PROXY", f"https://127.0.0.1:{via.port}")
+        address = f"127.0.0.1:{server.port}"
+        result, _ = send(parse_endpoint(f"https://{address}"), timeout=5)
+    assert result.ok, result.message
+    assert proxy.tunnels == [address]
+
+
+@pytest.mark.parametrize("scheme", ["http://", ""])  # 'host:port' means an http proxy
+def test_http_goes_through_the_forward_proxy(monkeypatch: pytest.MonkeyPatch, scheme: str) -> None:
     script = Script([response(200)])
     with closed_port() as port, HostileServer(script) as company_proxy:
-        monkeypatch.setenv("HTTP_PROXY", company_proxy.url)
+        monkeypatch.setenv("HTTP_PROXY", f"{scheme}127.0.0.1:{company_proxy.port}")
         result, _ = send(parse_endpoint(f"http://127.0.0.1:{port}"), timeout=5)
     assert result.ok, result.message  # nothing listens at the address itself
     assert script.requests[0].startswith(f"POST http://127.0.0.1:{port}/v1/track ".encode())
+
+
+def test_no_proxy_sends_straight_to_the_address(
+    monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox
+) -> None:
+    with closed_port() as port:
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")  # would be refused
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        result, _ = send(parse_endpoint(sandbox.url), timeout=5)
+    assert result.ok, result.message

@@ -154,7 +154,7 @@ class CuttableStream(httpcore.NetworkStream):
                 self.close()
                 raise httpcore.ConnectTimeout("no time was left for the secure handshake")
             timeout = left if timeout is None else min(timeout, left)
-        if isinstance(self._sock, ssl.SSLSocket):  # pragma: no cover - https proxy, https site
+        if isinstance(self._sock, ssl.SSLSocket):  # an https proxy in front of an https site
             return self._tls_in_tls(ssl_context, server_hostname, timeout)
         # wrap_socket takes the descriptor away from self._sock: a duplicate stays registered
         # for the handshake, and shutting it down shuts the very same connection.
@@ -185,7 +185,7 @@ class CuttableStream(httpcore.NetworkStream):
             raise _connect_failure(why, _cut_error(why))
         return stream
 
-    def _tls_in_tls(  # pragma: no cover - an https proxy in front of an https site
+    def _tls_in_tls(
         self, ssl_context: ssl.SSLContext, server_hostname: str | None, timeout: float | None
     ) -> httpcore.NetworkStream:
         """TLS inside the proxy's TLS: httpcore's own stream for it (no public name), which
