@@ -71,9 +71,11 @@ class CuttableBackend(httpcore.SyncBackend):
             sock = socket.socket(family, kind, proto)
             try:
                 self._connect(sock, address, share, local_address, socket_options)
-            except OSError as exc:
+            except BaseException as exc:
                 self._sockets.discard(sock)
                 sock.close()
+                if not isinstance(exc, OSError):
+                    raise
                 _raise_if_cut(self._sockets.why(), exc)
                 out_of_time = ends is not None and ends <= time.monotonic()
                 if index == len(addresses) - 1 or out_of_time:
@@ -158,8 +160,9 @@ class CuttableStream(httpcore.NetworkStream):
             return self._tls_in_tls(ssl_context, server_hostname, timeout)
         # wrap_socket takes the descriptor away from self._sock: a duplicate stays registered
         # for the handshake, and shutting it down shuts the very same connection.
-        guard = self._sock.dup()
+        guard: socket.socket | None = None
         try:
+            guard = self._sock.dup()
             why = self._sockets.add(guard)
             if why is not None:
                 raise _cut_error(why)
@@ -175,8 +178,9 @@ class CuttableStream(httpcore.NetworkStream):
             self.close()
             raise
         finally:
-            self._sockets.discard(guard)
-            guard.close()
+            if guard is not None:
+                self._sockets.discard(guard)
+                guard.close()
         self._sockets.discard(self._sock)
         stream = CuttableStream(tls, self._sockets, self._connect_ends)
         why = self._sockets.add(tls)
@@ -203,7 +207,7 @@ class CuttableStream(httpcore.NetworkStream):
 
     def get_extra_info(self, info: str) -> Any:
         if info == "ssl_object" and isinstance(self._sock, ssl.SSLSocket):
-            return self._sock._sslobj  # type: ignore[attr-defined]  # what httpcore returns
+            return self._sock  # has SSLObject's methods: selected_alpn_protocol(), version() ...
         if info == "client_addr":
             return self._sock.getsockname()
         if info == "server_addr":
