@@ -111,7 +111,9 @@ def _decode(data: bytes, response: httpx.Response) -> str:
     A charset names any codec Python has: 'hex', 'base64' or 'zlib' turn bytes into bytes,
     'idna' and 'undefined' refuse errors="replace"; none of them may crash a send.
     """
-    charset = response.charset_encoding or "utf-8"
+    content_type = response.headers.get("content-type", "")
+    # Most answers name no charset: spare httpx's parse of the header for them.
+    charset = (response.charset_encoding if "charset" in content_type.lower() else None) or "utf-8"
     try:
         if codecs.lookup(charset)._is_text_encoding:
             return data.decode(charset, errors="replace")

@@ -136,10 +136,11 @@ class SegmentClient:
         self.retry = retry or RetryPolicy()
         self.timeout = timeout
         if transport is None:
+            # As httpx.Client(verify=True) would for plain http: the same context, the same cost.
             https = endpoint.base_url.startswith("https")
             transport = CuttableTransport(
                 self._sockets,
-                ssl_context=make_ssl_context() if https else None,
+                ssl_context=make_ssl_context() if https else httpx.create_ssl_context(),
                 proxy=self._proxy,
             )
         self._http = httpx.Client(
@@ -338,21 +339,23 @@ class SegmentClient:
             WATCHDOG.release(watch)
             why = sockets.end(watch)
         elapsed = round((time.monotonic() - started) * 1000, 1)
-        outcome = _Outcome(sent, limit, allowed, elapsed_ms=elapsed)
-        if response is not None:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            outcome = replace(
-                outcome,
+        if response is None:
+            outcome = _Outcome(sent, limit, allowed, elapsed_ms=elapsed)
+        else:
+            outcome = _Outcome(
+                sent,
+                limit,
+                allowed,
                 status=response.status_code,
                 headers=dict(response.headers.items()),
-                retry_after=retry_after,
                 body=answer,
+                retry_after=parse_retry_after(response.headers.get("Retry-After")),
+                elapsed_ms=elapsed,
+                **(_judge(response.status_code, answer) if error is None else {}),
             )
         if error is not None:
             return self._failed(outcome, error, cancel, why)
-        assert response is not None
-        assert answer is not None
-        return replace(outcome, **_judge(response.status_code, answer))
+        return outcome
 
     def _exchange(
         self, request: httpx.Request
@@ -535,8 +538,9 @@ class _Outcome:
         return self.allowed.by_send(nominal)
 
 
-def _judge(status: int, body: Body) -> dict[str, Any]:
+def _judge(status: int, body: Body | None) -> dict[str, Any]:
     """The error kind (and message variant) of a complete answer."""
+    assert body is not None  # a response without an error has a body
     if 200 <= status < 300:
         if body.truncated or body.declared is not None:
             return {"error_kind": ErrorKind.TOO_LARGE}
