@@ -161,7 +161,7 @@ def test_human_output_explains_what_a_200_proves(sandbox: Sandbox) -> None:
     )
     report.finish(outcome)
     text = out.getvalue()
-    assert "Segment received it (HTTP 200)." in text
+    assert f"{target.endpoint.host} received it (HTTP 200)." in text
     assert f"1 of 1 test event arrived at {target.endpoint.host}." in text
     assert WHAT_200_PROVES in text
     assert f"search for {conversation.visitor_id} or {conversation.conversation_id}" in text
