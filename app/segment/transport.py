@@ -170,10 +170,7 @@ class CuttableStream(httpcore.NetworkStream):
             tls = ssl_context.wrap_socket(self._sock, server_hostname=server_hostname)
         except OSError as exc:
             self.close()
-            _raise_if_cut(self._sockets.why(), exc)
-            if isinstance(exc, TimeoutError):
-                raise httpcore.ConnectTimeout(exc) from exc
-            raise httpcore.ConnectError(exc) from exc
+            raise _handshake_failure(self._sockets.why(), exc) from exc
         except BaseException:
             self.close()
             raise
@@ -200,10 +197,7 @@ class CuttableStream(httpcore.NetworkStream):
             return TLSinTLSStream(self._sock, ssl_context, server_hostname, timeout)
         except OSError as exc:
             self.close()
-            _raise_if_cut(self._sockets.why(), exc)
-            if isinstance(exc, TimeoutError):
-                raise httpcore.ConnectTimeout(exc) from exc
-            raise httpcore.ConnectError(exc) from exc
+            raise _handshake_failure(self._sockets.why(), exc) from exc
 
     def get_extra_info(self, info: str) -> Any:
         if info == "ssl_object" and isinstance(self._sock, ssl.SSLSocket):
@@ -285,6 +279,17 @@ def _connect_failure(why: Cut, error: OSError) -> httpcore.ConnectError | httpco
     if why is Cut.DEADLINE:
         return httpcore.ConnectTimeout(f"cut at the attempt's deadline{cause}")
     return httpcore.ConnectError(f"cancelled{cause}")
+
+
+def _handshake_failure(
+    why: Cut | None, error: OSError
+) -> httpcore.ConnectError | httpcore.ConnectTimeout:
+    """What a failed TLS handshake becomes: cut, timed out, or refused by the other end."""
+    if why is not None:
+        return _connect_failure(why, error)
+    if isinstance(error, TimeoutError):
+        return httpcore.ConnectTimeout(error)
+    return httpcore.ConnectError(error)
 
 
 def _raise_if_cut(why: Cut | None, error: OSError) -> None:
