@@ -37,6 +37,7 @@ from tests.hostile_server import (
     HostileServer,
     Script,
     closed_port,
+    never_answer,
     never_opening,
     response,
     server_context,
@@ -299,3 +300,24 @@ def test_no_proxy_sends_straight_to_the_address(
         monkeypatch.setenv("NO_PROXY", "127.0.0.1")
         result, _ = send(parse_endpoint(sandbox.url), timeout=5)
     assert result.ok, result.message
+
+
+def test_cutting_a_tls_socket_keeps_its_encryption(certificates: tuple[Path, Path, Path]) -> None:
+    """ssl.SSLSocket.shutdown drops the TLS state first: a write racing with it on another
+    thread would go out in clear text. A cut shuts the socket underneath TLS instead."""
+    import ssl
+
+    from app.segment.sockets import shut
+
+    ca, certificate, key = certificates
+    client_context = ssl.create_default_context(cafile=str(ca))
+    with HostileServer(tls(server_context(certificate, key), never_answer())) as server:
+        raw = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+        with client_context.wrap_socket(raw, server_hostname="127.0.0.1") as encrypted:
+            assert encrypted.version() is not None
+
+            shut(encrypted)
+
+            assert encrypted.version() is not None  # still TLS: nothing can go out in clear
+            with pytest.raises((OSError, ValueError)):
+                encrypted.sendall(b"Authorization: Basic c2VjcmV0a2V5Og==\r\n" * 100)

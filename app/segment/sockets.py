@@ -18,9 +18,14 @@ class Cut(Enum):
 
 
 def shut(sock: socket.socket) -> None:
-    """Shut a socket down both ways: a thread blocked on it, in connect() too, wakes at once."""
+    """Shut a socket down both ways: a thread blocked on it, in connect() too, wakes at once.
+
+    The plain socket's shutdown, even for a TLS socket: ssl.SSLSocket.shutdown first drops its
+    TLS state, and a write racing with it on another thread would go out unencrypted, write key
+    and all. Shut underneath, the TLS socket keeps its state and its next read or write fails.
+    """
     with contextlib.suppress(OSError):
-        sock.shutdown(socket.SHUT_RDWR)
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
 class Sockets:

@@ -126,7 +126,7 @@ class CuttableStream(httpcore.NetworkStream):
             return self._sock.recv(max_bytes)
         except TimeoutError as exc:
             raise httpcore.ReadTimeout(exc) from exc
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # ValueError: a TLS socket closed under us
             raise httpcore.ReadError(exc) from exc
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
@@ -136,7 +136,7 @@ class CuttableStream(httpcore.NetworkStream):
                 buffer = buffer[self._sock.send(buffer) :]
         except TimeoutError as exc:
             raise httpcore.WriteTimeout(exc) from exc
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # ValueError: a TLS socket closed under us
             raise httpcore.WriteError(exc) from exc
 
     def close(self) -> None:
