@@ -182,6 +182,7 @@ def _host(text: str) -> str:
 def run(argv: Sequence[str], stdin: TextIO | None = None, out: TextIO | None = None) -> int:
     """Run one command; expected failures become a sentence and an exit code, never a traceback."""
     stdin, out = stdin or sys.stdin, out or sys.stdout
+    _never_fail_on_encoding()
     args = build_parser().parse_args(list(argv))
     secrets: list[str] = []  # every key this run has read, to hide from the last-resort report
     try:
@@ -199,6 +200,15 @@ def run(argv: Sequence[str], stdin: TextIO | None = None, out: TextIO | None = N
     # The last resort: a person gets a sentence, the details only when they ask for them.
     except Exception as exc:  # noqa: BLE001
         return _unexpected(exc, [*secrets, os.environ.get(KEY_ENV, "")])
+
+
+def _never_fail_on_encoding() -> None:
+    """A server's text that the terminal's encoding cannot show (Windows' cp1252 and a body in
+    Japanese, say) is written as escapes instead of ending the run."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
 
 
 def _silence_stdout() -> None:
@@ -227,7 +237,9 @@ def _unexpected(exc: Exception, secrets: list[str]) -> int:
     return ExitCode.FAILED
 
 
-def _dispatch(args: argparse.Namespace, stdin: TextIO, out: TextIO, secrets: list[str]) -> int:
+def _dispatch(
+    args: argparse.Namespace, stdin: TextIO | None, out: TextIO, secrets: list[str]
+) -> int:
     if args.self_test:
         from app.selftest import run_self_test
 
@@ -253,11 +265,11 @@ class KeyChoice:
     origin: str
 
 
-def _resolve_key(args: argparse.Namespace, stdin: TextIO, secrets: list[str]) -> KeyChoice:
+def _resolve_key(args: argparse.Namespace, stdin: TextIO | None, secrets: list[str]) -> KeyChoice:
     from app import keystore
 
     if args.write_key_stdin:
-        raw = _read_key_from_stdin(stdin)
+        raw = _read_key_from_stdin(stdin, "Paste the write key (it will not be shown): ")
         origin = "standard input"
     elif os.environ.get(KEY_ENV):
         raw, origin = os.environ[KEY_ENV], f"${KEY_ENV}"
@@ -291,10 +303,18 @@ def _resolve_key(args: argparse.Namespace, stdin: TextIO, secrets: list[str]) ->
     return KeyChoice(checked.key, origin)
 
 
-def _read_key_from_stdin(stdin: TextIO) -> str:
+def _read_key_from_stdin(stdin: TextIO | None, prompt: str) -> str:
     """The key piped in; typed at a terminal, it is read without echo instead of shown."""
+    if stdin is None:  # started with standard input closed
+        raise UsageError(
+            "There is no standard input to read the write key from. Pipe the key in, or pass "
+            f"it in ${KEY_ENV}."
+        )
     if stdin.isatty():
-        return getpass.getpass("Paste the write key (it will not be shown): ")
+        try:
+            return getpass.getpass(prompt)
+        except EOFError:
+            raise UsageError("No write key was typed. Paste it at the prompt.") from None
     return _read_piped(stdin)
 
 
@@ -313,7 +333,7 @@ def _read_piped(stdin: TextIO) -> str:
         ) from None
 
 
-def _send(args: argparse.Namespace, stdin: TextIO, out: TextIO, secrets: list[str]) -> int:
+def _send(args: argparse.Namespace, stdin: TextIO | None, out: TextIO, secrets: list[str]) -> int:
     from app.segment.cancel import CancelToken
     from app.segment.payload import Visitor
     from app.sending import Target, built_in_sandbox, choose_events, send_test_events
@@ -443,7 +463,7 @@ class Report:
 # --- key ----------------------------------------------------------------------------------------
 
 
-def _key(args: argparse.Namespace, stdin: TextIO, out: TextIO, secrets: list[str]) -> int:
+def _key(args: argparse.Namespace, stdin: TextIO | None, out: TextIO, secrets: list[str]) -> int:
     import warnings
 
     from app import keystore
@@ -457,7 +477,7 @@ def _key(args: argparse.Namespace, stdin: TextIO, out: TextIO, secrets: list[str
         )
         if args.key_command == "set":
             if args.stdin:
-                raw = _read_piped(stdin)
+                raw = _read_key_from_stdin(stdin, f"Paste the write key of source '{source}': ")
             else:
                 # With no terminal, getpass would read the key with echo on, after a warning.
                 with warnings.catch_warnings():

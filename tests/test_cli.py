@@ -292,20 +292,57 @@ def test_an_unexpected_error_is_a_sentence_and_hides_the_key(
     assert key not in err
 
 
-def test_a_reader_that_stops_reading_ends_the_send_quietly(sandbox: Sandbox) -> None:
-    with subprocess.Popen(
-        [sys.executable, "-m", "app", "send", "--sandbox", "--json", "--all"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    ) as process:
-        assert process.stdout is not None
-        process.stdout.read(20)
-        process.stdout.close()  # as `| head -c 20` does
-        _out, err = process.communicate(timeout=60)
+def test_a_reader_that_stops_reading_ends_the_send_quietly() -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # as `| head` does once it has had enough: every write now fails
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "app", "send", "--sandbox", "--json", "--all"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
 
-    assert process.returncode == 1
-    assert b"unexpected" not in err
-    assert b"Traceback" not in err
+    assert result.returncode == 1
+    assert b"unexpected" not in result.stderr
+    assert b"Traceback" not in result.stderr
+
+
+def test_an_answer_the_terminal_cannot_show_is_escaped(sandbox: Sandbox) -> None:
+    sandbox.fail_next(401, body='{"message": "無効な書き込みキー"}', times=1)
+
+    result = run_cli(
+        "send", "--event", "conversation-started", "--endpoint", sandbox.url,
+        "--max-attempts", "1", env={"SEGMENT_WRITE_KEY": KEY, "PYTHONIOENCODING": "cp1252"},
+    )  # fmt: skip
+
+    assert result.returncode == 1, result.stderr
+    assert "\\u7121" in result.stdout  # 無, as an escape
+    assert "unexpected" not in result.stderr
+
+
+@pytest.mark.parametrize("args", [["send", "--write-key-stdin"], ["key", "set", "--stdin"]])
+def test_no_standard_input_at_all_gets_a_sentence(
+    sandbox: Sandbox,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+) -> None:
+    from app import cli
+
+    monkeypatch.setattr(sys, "stdin", None)  # what a process started with stdin closed sees
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    if args[0] == "send":
+        args = [*args, "--endpoint", sandbox.url]
+
+    code = cli.run(args)
+
+    assert code == 2
+    assert "no standard input" in capsys.readouterr().err
+    assert sandbox.requests() == []
 
 
 @pytest.mark.parametrize("command", ["send", "key set"])
