@@ -228,13 +228,18 @@ def send_test_events(
     """Send `events` to `target`, all of it within `deadline` seconds; blocking (use a worker).
 
     One /v1/track request per event in order (results reported as they come), or one
-    /v1/batch. `retry` defaults to the official libraries' policy.
+    /v1/batch. `retry` defaults to the official libraries' policy. Raises SendSetupError when
+    nothing can be sent as things are set up (a proxy of a kind the app cannot use).
     """
-    from app.segment.client import SegmentClient
+    from app.segment.client import ProxyUnusable, SegmentClient
 
     policy = replace(retry or RetryPolicy(), total_budget=check_deadline(deadline))
     timeout = min(ATTEMPT_TIMEOUT, deadline)
-    with SegmentClient(target.write_key, target.endpoint, retry=policy, timeout=timeout) as client:
+    try:
+        client = SegmentClient(target.write_key, target.endpoint, retry=policy, timeout=timeout)
+    except ProxyUnusable as exc:
+        raise SendSetupError(str(exc)) from None
+    with client:
         if batch:
             results = client.batch(events, visitor, cancel)
             for result in results:

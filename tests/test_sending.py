@@ -175,3 +175,16 @@ def test_a_visitor_id_that_cannot_be_sent_is_refused(typed: str, problem: str) -
 
 def test_a_visitor_id_is_kept_as_typed_without_surrounding_space() -> None:
     assert check_visitor_id("  visitor-42 ") == "visitor-42"
+
+
+@pytest.mark.parametrize("proxy", ["socks5://127.0.0.1:1080", "socks4://127.0.0.1:1080"])
+def test_a_proxy_the_app_cannot_use_is_a_sentence(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, proxy: str
+) -> None:
+    monkeypatch.setenv("ALL_PROXY", proxy)
+    target = Target.segment(Endpoint(sandbox.url, Region.CUSTOM), KEY)
+
+    with pytest.raises(SendSetupError, match="not a kind the app can send through"):
+        send(target, Conversation())
+
+    assert sandbox.requests() == []

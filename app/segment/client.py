@@ -103,6 +103,18 @@ def proxy_for(url: str) -> str | None:
     return proxy if "://" in proxy else f"http://{proxy}"
 
 
+class ProxyUnusable(ValueError):
+    """The proxy this computer's settings name is not one the app can send through."""
+
+    def __init__(self, proxy: str | None) -> None:
+        scheme = urlsplit(proxy or "").scheme or "unknown"
+        super().__init__(
+            f"The proxy set for this computer (a {printable(scheme)}:// proxy, from "
+            "HTTPS_PROXY, ALL_PROXY or the system's settings) is not a kind the app can send "
+            "through. Set an http:// or https:// proxy there, or ask IT."
+        )
+
+
 class SegmentClient:
     """Sends Live Chat events to one Segment source; blocking, so the GUI runs it on a worker.
 
@@ -138,11 +150,15 @@ class SegmentClient:
         if transport is None:
             # As httpx.Client(verify=True) would for plain http: the same context, the same cost.
             https = endpoint.base_url.startswith("https")
-            transport = CuttableTransport(
-                self._sockets,
-                ssl_context=make_ssl_context() if https else httpx.create_ssl_context(),
-                proxy=self._proxy,
-            )
+            try:
+                transport = CuttableTransport(
+                    self._sockets,
+                    ssl_context=make_ssl_context() if https else httpx.create_ssl_context(),
+                    proxy=self._proxy,
+                )
+            # A proxy of a kind httpx cannot use (socks4, ftp) or needs a package for (socks5).
+            except (ValueError, RuntimeError, ImportError) as exc:
+                raise ProxyUnusable(self._proxy) from exc
         self._http = httpx.Client(
             timeout=httpx.Timeout(timeout, connect=min(timeout, MAX_CONNECT_SECONDS)),
             transport=transport,

@@ -21,6 +21,9 @@ from typing import Any
 import httpcore
 import httpx
 
+# httpcore's stream for TLS inside an https proxy's TLS has no public name (httpcore 1.0).
+from httpcore._backends.sync import TLSinTLSStream
+
 from app.segment.sockets import Cut, Sockets
 
 # What socket.getaddrinfo gives: family, type, protocol, canonical name, socket address.
@@ -191,8 +194,6 @@ class CuttableStream(httpcore.NetworkStream):
     ) -> httpcore.NetworkStream:
         """TLS inside the proxy's TLS: httpcore's own stream for it (no public name), which
         keeps using the outer socket, still registered here."""
-        from httpcore._backends.sync import TLSinTLSStream
-
         try:
             return TLSinTLSStream(self._sock, ssl_context, server_hostname, timeout)
         except OSError as exc:

@@ -319,6 +319,11 @@ class TestPanel(QWidget):
         if cancel is not self._cancel:
             return
         self._done()
+        from app.sending import SendSetupError  # loaded on the worker already
+
+        if isinstance(error, SendSetupError):
+            self._status.setText(f"Nothing was sent. {error}")
+            return
         self._status.setText(
             "Something unexpected stopped the send "
             f"({type(error).__name__}). Nothing more was sent; try again."
