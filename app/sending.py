@@ -59,11 +59,6 @@ class Target:
 
         return cls(parse_endpoint(sandbox.url), SANDBOX_KEY, built_in_sandbox=True)
 
-    @property
-    def local(self) -> bool:
-        """Events stay on this computer (the built-in sandbox or one the user runs)."""
-        return self.endpoint.region is Region.LOCAL
-
 
 @contextmanager
 def built_in_sandbox() -> Iterator[Sandbox]:
@@ -170,10 +165,6 @@ class SendOutcome:
         return self.endpoint.host
 
     @property
-    def _local(self) -> bool:
-        return self.endpoint.region is Region.LOCAL
-
-    @property
     def not_sent(self) -> int:
         """Events never tried, because an earlier one showed the address cannot be used."""
         return sum(result.error_kind is ErrorKind.NOT_SENT for result in self.results)
@@ -202,7 +193,7 @@ class SendOutcome:
         if not self.ok:
             first = next(result for result in self.results if not result.ok)
             return first.message
-        if self._local:
+        if self.endpoint.region is Region.LOCAL:
             return (
                 f"These went to {self._where}, not to Segment: they show what would be sent, "
                 "and that the events are well formed."
