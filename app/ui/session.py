@@ -1,17 +1,23 @@
-"""What this run of the app knows: the source, the write key (in memory only), where events go."""
+"""What this run of the app knows, announced to every view: the source, the write key (in memory
+only), where events go and how, whether a send is running, and the last send's results."""
 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Signal
 
 from app.key_storage import KeyStorage
 from app.segment import SANDBOX_KEY
+from app.segment.proxy import ProxyChoice, ProxyError, ProxyMode
 from app.ui.settings import AppSettings
 
 if TYPE_CHECKING:
     from app.keystore import WriteKeyStore
     from app.segment.endpoint import Endpoint
+    from app.segment.result import SendResult
     from app.segment.retry import RetryPolicy
     from app.segment.sandbox import Sandbox
     from app.sending import Target
@@ -22,27 +28,163 @@ if TYPE_CHECKING:
 KEYRING_TIMEOUT = 120.0
 
 
-class Session:
-    """Shared by the wizard pages and the test panel; blocking methods are for worker threads."""
+@dataclass
+class SendRecord:
+    """One send from the test panel: what it was about, and the results as they arrived.
+
+    Kept by the session, so that the wizard's test page and the main window show the same.
+    """
+
+    visitor_id: str
+    conversation_id: str
+    sandbox: bool  # went to the built-in sandbox
+    total: int  # events asked for
+    results: list[SendResult] = field(default_factory=list)
+    summary: str = ""  # one line, once the send ended
+    ended: bool = False
+
+
+class Session(QObject):
+    """The one model the wizard pages, the test panel and the main window show.
+
+    Blocking methods (keystore, target, sandbox) are for worker threads; everything else runs
+    on the GUI thread. Signals: changed() — anything a view shows may have changed.
+    """
+
+    changed = Signal()
 
     def __init__(self, settings: AppSettings, keystore: WriteKeyStore | None = None) -> None:
+        super().__init__()
         self.settings = settings
         self._keystore = keystore
         self._key: str | None = None
-        self.key_location: str | None = None
-        self.use_sandbox = settings.key_storage == KeyStorage.SANDBOX
+        self._key_location: str | None = None
+        self._use_sandbox = settings.key_storage == KeyStorage.SANDBOX
         self._sandbox: Sandbox | None = None
         self._lock = threading.Lock()
         # An address other than Segment's US host (a proxy of the company's, or a test receiver).
-        self.custom_endpoint: Endpoint | None = None
+        self._custom_endpoint: Endpoint | None = None
+        self._endpoint_from_command_line = False
+        self._proxy = _proxy_from(settings)
         self.retry: RetryPolicy | None = None  # None: the official libraries' policy
+        self._busy = False
+        self._last_send: SendRecord | None = None
+        self._load_endpoint_setting()
 
     def __repr__(self) -> str:
         return f"Session(source={self.source_name!r}, sandbox={self.use_sandbox}, key=<hidden>)"
 
+    # --- what views show ---------------------------------------------------------------------
+
     @property
     def source_name(self) -> str:
         return self.settings.source_name or "Chatlio"
+
+    @property
+    def key_location(self) -> str | None:
+        return self._key_location
+
+    @property
+    def has_key(self) -> bool:
+        """Whether a send can go out: a real key is held, or the sandbox needs none."""
+        return self._use_sandbox or self._key is not None
+
+    @property
+    def use_sandbox(self) -> bool:
+        return self._use_sandbox
+
+    @use_sandbox.setter
+    def use_sandbox(self, on: bool) -> None:
+        if on != self._use_sandbox:
+            self._use_sandbox = on
+            self.changed.emit()
+
+    @property
+    def custom_endpoint(self) -> Endpoint | None:
+        return self._custom_endpoint
+
+    @custom_endpoint.setter
+    def custom_endpoint(self, endpoint: Endpoint | None) -> None:
+        self._custom_endpoint = endpoint
+        self.changed.emit()
+
+    def use_endpoint_from_command_line(self, endpoint: Endpoint) -> None:
+        """`--endpoint URL`: this run sends there, whatever the settings say; not saved."""
+        self._endpoint_from_command_line = True
+        self.custom_endpoint = endpoint
+
+    @property
+    def endpoint_from_command_line(self) -> bool:
+        return self._endpoint_from_command_line
+
+    @property
+    def proxy(self) -> ProxyChoice:
+        return self._proxy
+
+    @proxy.setter
+    def proxy(self, choice: ProxyChoice) -> None:
+        self._proxy = choice
+        self.changed.emit()
+
+    @property
+    def deadline(self) -> float:
+        """Seconds a whole send may take, every try and wait included."""
+        from app.sending import MAX_DEADLINE
+
+        return min(self.settings.send_timeout, MAX_DEADLINE)
+
+    def reload_network_settings(self) -> None:
+        """After the settings dialog saved: the address (unless --endpoint set it) and proxy."""
+        self._proxy = _proxy_from(self.settings)
+        if not self._endpoint_from_command_line:
+            self._load_endpoint_setting()
+        self.changed.emit()
+
+    def _load_endpoint_setting(self) -> None:
+        from app.segment.endpoint import EndpointError, Region, parse_endpoint
+
+        text = self.settings.endpoint
+        if not text:
+            self._custom_endpoint = None
+            return
+        try:
+            endpoint = parse_endpoint(text)
+        except EndpointError:
+            self._custom_endpoint = None  # a hand-edited file: Segment's address, as before
+            return
+        self._custom_endpoint = None if endpoint.region is Region.US else endpoint
+
+    @property
+    def busy(self) -> bool:
+        """A send is running (the wizard keeps Back and Next off meanwhile)."""
+        return self._busy
+
+    @busy.setter
+    def busy(self, on: bool) -> None:
+        if on != self._busy:
+            self._busy = on
+            self.changed.emit()
+
+    @property
+    def last_send(self) -> SendRecord | None:
+        return self._last_send
+
+    def begin_send(self, record: SendRecord) -> None:
+        self._last_send = record
+        self.changed.emit()
+
+    def add_result(self, record: SendRecord, result: SendResult) -> None:
+        """One more result of `record`; ignored once another send has begun."""
+        if record is self._last_send:
+            record.results.append(result)
+            self.changed.emit()
+
+    def end_send(self, record: SendRecord, summary: str) -> None:
+        if record is self._last_send:
+            record.summary, record.ended = summary, True
+            self.changed.emit()
+
+    # --- the key -----------------------------------------------------------------------------
 
     @property
     def keystore(self) -> WriteKeyStore:
@@ -55,10 +197,16 @@ class Session:
             return self._keystore
 
     def set_key(self, key: str, location: str) -> None:
-        self._key, self.key_location = key, location
+        self._key, self._key_location = key, location
+        self.changed.emit()
 
     def forget_key(self) -> None:
-        self._key, self.key_location = None, None
+        self._key, self._key_location = None, None
+        self.changed.emit()
+
+    def held_key(self) -> str | None:
+        """The real key held for this run, in any mode (for the Chatlio step's Copy)."""
+        return self._key
 
     def secrets(self) -> list[str]:
         """What must never be shown: the real key, whatever mode the session is in."""
@@ -66,9 +214,11 @@ class Session:
 
     def write_key(self) -> str | None:
         """The key to send with; in sandbox mode always a made-up one, never the real key."""
-        if self.use_sandbox:
+        if self._use_sandbox:
             return SANDBOX_KEY
         return self._key
+
+    # --- sending (worker threads) ------------------------------------------------------------
 
     def target(self) -> Target:
         """Where test events go, with which key; starts the sandbox in sandbox mode (off GUI).
@@ -78,11 +228,12 @@ class Session:
         from app.segment.endpoint import US
         from app.sending import Target
 
-        if self.use_sandbox:
+        if self._use_sandbox:
             return Target.sandbox(self.sandbox())
-        if self._key is None:
+        key = self._key
+        if key is None:
             raise LookupError("no write key")
-        return Target.segment(self.custom_endpoint or US, self._key)
+        return Target.segment(self._custom_endpoint or US, key)
 
     def sandbox(self) -> Sandbox:
         with self._lock:
@@ -92,8 +243,27 @@ class Session:
                 self._sandbox = Sandbox().start()
             return self._sandbox
 
+    def running_sandbox(self) -> Sandbox | None:
+        """The built-in sandbox if a send has started it; never starts one (safe on the GUI)."""
+        with self._lock:
+            return self._sandbox
+
     def close(self) -> None:
         with self._lock:
             if self._sandbox is not None:
                 self._sandbox.stop()
                 self._sandbox = None
+
+
+def _proxy_from(settings: AppSettings) -> ProxyChoice:
+    """The proxy setting; a value this version cannot read means the computer's settings."""
+    try:
+        mode = ProxyMode(settings.proxy_mode)
+    except ValueError:
+        return ProxyChoice()
+    if mode is ProxyMode.MANUAL:
+        try:
+            return ProxyChoice.manual(settings.proxy_url)
+        except ProxyError:
+            return ProxyChoice()
+    return ProxyChoice(mode)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, overload
 
 from PySide6.QtCore import QByteArray, QSettings
@@ -46,8 +47,36 @@ class _Flag:
         obj.qsettings.setValue(self.key, "true" if value else "false")
 
 
+class _Number:
+    """A number-of-seconds setting; anything unreadable in the file reads as the default."""
+
+    def __init__(self, key: str, default: float) -> None:
+        self.key, self.default = key, default
+
+    @overload
+    def __get__(self, obj: None, owner: Any) -> _Number: ...
+    @overload
+    def __get__(self, obj: AppSettings, owner: Any) -> float: ...
+    def __get__(self, obj: AppSettings | None, owner: Any) -> _Number | float:
+        if obj is None:
+            return self
+        value = obj.qsettings.value(self.key, self.default)
+        try:
+            number = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return self.default
+        return number if math.isfinite(number) and number > 0 else self.default
+
+    def __set__(self, obj: AppSettings, value: float) -> None:
+        obj.qsettings.setValue(self.key, f"{value:g}")
+
+
 class AppSettings:
-    """Typed access to the settings file: region, slug, source, visitor id, window geometry."""
+    """Typed access to the settings file: region, slug, source, visitor id, window geometry,
+    and the network settings (Tracking API address, proxy, time limit).
+
+    Keys are only ever added: a file written by an earlier version reads the same.
+    """
 
     region = _Text("setup/region")
     workspace_slug = _Text("setup/workspace_slug")
@@ -56,6 +85,11 @@ class AppSettings:
     key_storage = _Text("setup/key_storage")
     setup_complete = _Flag("setup/complete")
     as_user_id = _Flag("test/as_user_id")
+    # Empty: Segment's US address. Checked with parse_endpoint when read into the session.
+    endpoint = _Text("network/endpoint")
+    proxy_mode = _Text("network/proxy_mode", "system")  # an app.segment.proxy.ProxyMode value
+    proxy_url = _Text("network/proxy_url")
+    send_timeout = _Number("network/send_timeout", 60.0)  # seconds for a whole send
 
     def __init__(self, path: str | None = None) -> None:
         if path is None:
@@ -92,6 +126,13 @@ class AppSettings:
 
     def set_geometry(self, name: str, value: QByteArray) -> None:
         self.qsettings.setValue(f"window/{name}", value)
+
+    def splitter(self, name: str) -> QByteArray | None:
+        value = self.qsettings.value(f"splitter/{name}")
+        return value if isinstance(value, QByteArray) else None
+
+    def set_splitter(self, name: str, value: QByteArray) -> None:
+        self.qsettings.setValue(f"splitter/{name}", value)
 
     def sync(self) -> None:
         self.qsettings.sync()
