@@ -13,6 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, runtime_checkable
 
+from app.key_storage import SESSION_LOCATION
 from app.redaction import mask
 
 if TYPE_CHECKING:
@@ -44,7 +45,6 @@ log = logging.getLogger(__name__)
 SERVICE_NAME = "chatlio-segment-setup"
 DEFAULT_SOURCE = "Chatlio"
 DEFAULT_TIMEOUT = 10.0
-SESSION_LOCATION = "this session only (forgotten when the app closes)"
 SEGMENT_KEY_LENGTH = 32
 _WHERE_TO_COPY = "your source in Segment, under Settings → API Keys"
 

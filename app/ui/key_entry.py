@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
@@ -18,9 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.key_storage import KeyStorage
+from app.key_storage import SESSION_LOCATION, KeyStorage
 from app.keystore import (
-    SESSION_LOCATION,
     CheckedKey,
     InvalidWriteKey,
     KeystoreUnavailable,
@@ -28,31 +26,13 @@ from app.keystore import (
     check_write_key,
 )
 from app.redaction import mask
+from app.ui.draft import HeldKey
 from app.ui.page_kit import Kind, Notice
 from app.ui.secret_edit import SecretLineEdit
 from app.ui.session import Session
 from app.ui.worker import run_in_background
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class HeldKey:
-    """A key taken for a source, and where it is kept."""
-
-    source: str
-    key: str = field(repr=False)
-    storage: KeyStorage
-    location: str
-
-    @classmethod
-    def of_session(cls, session: Session) -> HeldKey | None:
-        """What the session holds now, if it holds a real key."""
-        key, location = session.held_key(), session.key_location
-        if key is None or location is None:
-            return None
-        storage = KeyStorage.SESSION if location == SESSION_LOCATION else KeyStorage.KEYRING
-        return cls(session.source_name, key, storage, location)
 
 
 def make_button(text: str, accessible_name: str, name: str) -> QPushButton:

@@ -1,0 +1,100 @@
+"""What the user chose in the setup wizard, staged until Finish.
+
+Pages write here, never to the settings or the session, so Cancel leaves everything as it was.
+Only "Save to keyring" acts at once (and says so); the key it saved stays in the keyring.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from app.key_storage import SESSION_LOCATION, KeyStorage
+from app.ui.session import Session
+
+REGION_US = "us"
+REGION_EU = "eu"
+REGION_NAMES = {REGION_US: "United States (US)", REGION_EU: "European Union (EU)"}
+
+
+@dataclass(frozen=True)
+class HeldKey:
+    """A key taken for a source, and where it is kept."""
+
+    source: str
+    key: str = field(repr=False)
+    storage: KeyStorage
+    location: str
+
+    @classmethod
+    def of_session(cls, session: Session) -> HeldKey | None:
+        """What the session holds now, if it holds a real key."""
+        key, location = session.held_key(), session.key_location
+        if key is None or location is None:
+            return None
+        storage = KeyStorage.SESSION if location == SESSION_LOCATION else KeyStorage.KEYRING
+        return cls(session.source_name, key, storage, location)
+
+
+@dataclass
+class SetupDraft:
+    region: str  # REGION_US, REGION_EU, or "" until chosen
+    workspace_slug: str
+    source_name: str
+    sandbox: bool
+    key: HeldKey | None = None
+    chatlio_done: frozenset[str] = frozenset()  # the ticked steps of the Chatlio checklist
+    typed_key: bool = False  # a key is typed in the field but neither saved nor in use
+    _start: SetupDraft | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def of(cls, session: Session) -> SetupDraft:
+        """The draft that starts from what is set up now."""
+        settings = session.settings
+        draft = cls(
+            region=settings.region,
+            workspace_slug=settings.workspace_slug,
+            source_name=session.source_name,
+            sandbox=session.use_sandbox,
+            key=HeldKey.of_session(session),
+        )
+        draft._start = replace(draft)
+        return draft
+
+    def unsaved(self) -> list[str]:
+        """What leaving the wizard now would lose, in words; empty when nothing would."""
+        start = self._start
+        lost: list[str] = []
+        if self.typed_key:
+            lost.append("the write key you typed")
+        if start is None:
+            return lost
+        held = self.key
+        if held is not None and held != start.key and held.storage is KeyStorage.SESSION:
+            lost.append("the write key kept for this session")
+        if self.source_name.strip() != start.source_name or self.workspace_slug != (
+            start.workspace_slug
+        ):
+            lost.append("the source name and workspace")
+        if self.region != start.region and self.region:
+            lost.append("the region you chose")
+        if self.sandbox != start.sandbox:
+            lost.append("the choice to try it without Segment")
+        return lost
+
+    def commit(self, session: Session) -> None:
+        """Finish: the settings and the session take the draft."""
+        settings = session.settings
+        if self.region:
+            settings.region = self.region
+        settings.workspace_slug = self.workspace_slug
+        if self.source_name.strip():
+            settings.source_name = self.source_name.strip()
+        if self.sandbox:
+            settings.key_storage = KeyStorage.SANDBOX
+        elif self.key is not None:
+            settings.key_storage = self.key.storage
+        if self.key is not None:
+            session.set_key(self.key.key, self.key.location)
+        session.use_sandbox = self.sandbox
+        settings.setup_complete = True
+        settings.sync()
