@@ -69,6 +69,7 @@ class Session(QObject):
         self.retry: RetryPolicy | None = None  # None: the official libraries' policy
         self._busy = False
         self._last_send: SendRecord | None = None
+        self._source_name: str | None = None  # a trial's, staged by the wizard
         self._load_endpoint_setting()
 
     def __repr__(self) -> str:
@@ -78,7 +79,7 @@ class Session(QObject):
 
     @property
     def source_name(self) -> str:
-        return self.settings.source_name or "Chatlio"
+        return self._source_name or self.settings.source_name or "Chatlio"
 
     @property
     def key_location(self) -> str | None:
@@ -183,6 +184,37 @@ class Session(QObject):
         if record is self._last_send:
             record.summary, record.ended = summary, True
             self.changed.emit()
+
+    # --- the wizard's trial -----------------------------------------------------------------
+
+    def trial(self) -> Session:
+        """A session for the wizard's test page: the same settings file, keyring, address and
+        proxy, but the wizard's staged source, mode and key; this session is left alone."""
+        trial = Session(self.settings, self._keystore)
+        trial._custom_endpoint = self._custom_endpoint
+        trial._endpoint_from_command_line = self._endpoint_from_command_line
+        trial._proxy, trial.retry = self._proxy, self.retry
+        return trial
+
+    def stage(self, source_name: str, sandbox: bool, key: tuple[str, str] | None) -> None:
+        """On a trial: what the wizard's draft says now (key and where it is kept, or None)."""
+        self._source_name = source_name.strip() or None
+        self._use_sandbox = sandbox
+        self._key, self._key_location = key if key is not None else (None, None)
+        self.changed.emit()
+
+    def adopt_send(self, trial: Session) -> None:
+        """Finish: the last send made on the trial, and its running sandbox, carry over here."""
+        with trial._lock:
+            sandbox, trial._sandbox = trial._sandbox, None
+        if sandbox is not None:
+            with self._lock:
+                old, self._sandbox = self._sandbox, sandbox
+            if old is not None:
+                old.stop()
+        if trial.last_send is not None:
+            self._last_send = trial.last_send
+        self.changed.emit()
 
     # --- the key -----------------------------------------------------------------------------
 
