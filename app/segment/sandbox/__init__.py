@@ -40,6 +40,7 @@ from app.segment.sandbox.store import NewEvent, Page, ReceivedEvent, ReceivedReq
 __all__ = [
     "MAX_JSON_DEPTH",
     "MAX_PAGE_EVENTS",
+    "Page",
     "ReceivedEvent",
     "ReceivedRequest",
     "Sandbox",
@@ -194,6 +195,13 @@ class Sandbox:
     def events(self) -> list[ReceivedEvent]:
         """Every event kept (the newest max_events), oldest first."""
         return self._store.events()
+
+    def feed(self, after: int, limit: int) -> Page:
+        """The newest `limit` kept events numbered above `after`, keys masked: for a live view.
+
+        Quick and non-blocking (an in-process lock), so a GUI may poll it.
+        """
+        return self._store.page(after, limit, full_keys=False, newest=True)
 
     def requests(self) -> list[ReceivedRequest]:
         """Every HTTP request kept (control endpoints included), oldest first."""

@@ -62,12 +62,13 @@ class _StoredEvent:
         # would otherwise be 160 MB kept and listed outside the budget.
         return len(self.payload_json) + len(self.write_key or "") + _ITEM_OVERHEAD
 
-    def event(self) -> ReceivedEvent:
+    def event(self, *, full_key: bool = True) -> ReceivedEvent:
         payload = json.loads(self.payload_json)
+        key = self.write_key
         return ReceivedEvent(
             self.endpoint,
             payload,
-            self.write_key,
+            key if full_key or key is None else mask(key),
             self.received_at,
             self.discard_reason,
             self.seq,
@@ -124,6 +125,9 @@ class NewEvent:
 class Page:
     """Events after a cursor, the cursor to ask from next, and how many the bounds dropped.
 
+    received counts the events that arrived since the last clear() (dropped ones included);
+    clears counts the clear() calls, so that a live view can tell when to start over.
+
     Their JSON texts are made one at a time by texts(), so a listing can be measured without
     being built. size bounds their length in bytes while the text is ASCII; non-ASCII text can
     take up to three bytes a character.
@@ -135,11 +139,18 @@ class Page:
     dropped: int
     full_keys: bool
     size: int
+    received: int = 0
+    clears: int = 0
 
     def texts(self) -> Iterator[str]:
         """Each event's JSON, oldest first; keys masked unless full_keys."""
         for item in self._events:
             yield item.json_text(full_key=self.full_keys)
+
+    def events(self) -> Iterator[ReceivedEvent]:
+        """Each event, oldest first; keys masked unless full_keys."""
+        for item in self._events:
+            yield item.event(full_key=self.full_keys)
 
 
 @dataclass(frozen=True)
@@ -200,6 +211,7 @@ class Store:
         self._requests: _Bounded[_StoredRequest] = _Bounded(max_requests, max_request_bytes)
         self._last_seq = 0
         self._received = 0  # events since clear(), dropped ones included
+        self._clears = 0
 
     def add(self, request: ReceivedRequest, events: list[NewEvent]) -> None:
         header_text = "".join(f"{name}\0{value}\n" for name, value in request.headers.items())
@@ -233,20 +245,29 @@ class Store:
             kept = list(self._requests.items)
         return [item.request() for item in kept]
 
-    def page(self, after: int, limit: int | None, *, full_keys: bool = True) -> Page:
-        """Kept events numbered above `after`, oldest first, at most `limit` of them."""
+    def page(
+        self, after: int, limit: int | None, *, full_keys: bool = True, newest: bool = False
+    ) -> Page:
+        """Kept events numbered above `after`, oldest first, at most `limit` of them.
+
+        With newest, the last `limit` of them rather than the first: a live view that fell
+        behind skips to what arrived most recently (has_more is then always False).
+        """
         with self._changed:
             items = self._events.items
             # seq rises by one along the deque, so the first wanted item is found by arithmetic.
             start = 0 if not items else max(0, min(len(items), after + 1 - items[0].seq))
+            if newest and limit is not None:
+                start = max(start, len(items) - limit)
             stop = len(items) if limit is None else min(len(items), start + limit)
             chosen = list(islice(items, start, stop))
             has_more = stop < len(items)
             dropped = self._events.dropped
             last = self._last_seq
+            received, clears = self._received, self._clears
         next_after = chosen[-1].seq if chosen else min(after, last)
         size = sum(item.size() for item in chosen)
-        return Page(chosen, next_after, has_more, dropped, full_keys, size)
+        return Page(chosen, next_after, has_more, dropped, full_keys, size, received, clears)
 
     def counts(self) -> Counts:
         with self._changed:
@@ -263,6 +284,7 @@ class Store:
             self._events.clear()
             self._requests.clear()
             self._received = 0
+            self._clears += 1
 
     def wait_for_events(self, n: int, timeout: float) -> list[ReceivedEvent]:
         """Block until n events arrived since clear(); raises TimeoutError otherwise."""
