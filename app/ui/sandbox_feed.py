@@ -13,11 +13,12 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QSize,
     Qt,
     QTimer,
     Slot,
 )
-from PySide6.QtGui import QFontDatabase, QHideEvent, QShowEvent
+from PySide6.QtGui import QFontDatabase, QHideEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -153,6 +154,15 @@ def _flat(values: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
     return pairs
 
 
+def _compact_rows(view: QTableView) -> None:
+    """Rows one line of text high, no row numbers, no wrapping."""
+    view.setWordWrap(False)
+    rows = view.verticalHeader()
+    rows.hide()
+    rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    rows.setDefaultSectionSize(view.fontMetrics().height() + 6)
+
+
 class FeedModel(QAbstractTableModel):
     """Received events, newest first, at most MAX_ROWS of them: time, event, visitor."""
 
@@ -279,14 +289,13 @@ class SandboxFeed(QWidget):
         self._list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self._list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self._list.setAlternatingRowColors(True)
-        self._list.setWordWrap(False)
-        self._list.verticalHeader().hide()
-        self._list.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        # The ends of names tell them apart: "Live Chat Mess…Received", "test-vis…3d29510d".
+        self._list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        _compact_rows(self._list)
         header = self._list.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(2, self.fontMetrics().horizontalAdvance("test-visitor-0000000000"))
         self._list.selectionModel().selectionChanged.connect(self.on_list_selection_changed)
 
         self._empty = QLabel(EMPTY_TEXT)
@@ -303,14 +312,16 @@ class SandboxFeed(QWidget):
         self._no_selection = QLabel(NO_SELECTION_TEXT)
         self._no_selection.setObjectName("feed_no_selection")
         self._no_selection.setWordWrap(True)
+        self._no_selection.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._no_selection.setMargin(12)
         self._properties_model = PropertiesModel(self)
         self._properties = QTableView()
         self._properties.setObjectName("feed_properties")
         self._properties.setAccessibleName("Properties of the chosen event")
         self._properties.setModel(self._properties_model)
         self._properties.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self._properties.setWordWrap(False)
-        self._properties.verticalHeader().hide()
+        self._properties.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        _compact_rows(self._properties)
         props_header = self._properties.horizontalHeader()
         props_header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         props_header.setStretchLastSection(True)
@@ -329,7 +340,7 @@ class SandboxFeed(QWidget):
         self._details = QWidget()
         details_layout = QVBoxLayout(self._details)
         details_layout.setContentsMargins(0, 0, 0, 0)
-        details_layout.addWidget(self._no_selection)
+        details_layout.addWidget(self._no_selection, 1)
         details_layout.addWidget(self._discarded)
         details_layout.addWidget(self._tabs, 1)
 
@@ -337,8 +348,8 @@ class SandboxFeed(QWidget):
         splitter.addWidget(self._stack)
         splitter.addWidget(self._details)
         splitter.setChildrenCollapsible(False)
-        splitter.setStretchFactor(0, 1)
-        splitter.setStretchFactor(1, 1)
+        row = self._list.verticalHeader().defaultSectionSize()
+        splitter.setSizes([row * 8, row * 12])  # a whole conversation's six rows, then details
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
@@ -351,6 +362,18 @@ class SandboxFeed(QWidget):
         session.changed.connect(self.on_session_changed)
         self._show_selected()
         self._render()
+
+    def sizeHint(self) -> QSize:
+        metrics = self.fontMetrics()
+        return QSize(metrics.averageCharWidth() * 72, metrics.height() * 26)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        # The visitor column keeps room for a whole test visitor id, but never more than a
+        # third of the list: the event's name matters more.
+        natural = self.fontMetrics().horizontalAdvance("test-visitor-00000000") + 16
+        width = min(natural, self._list.viewport().width() // 3)
+        self._list.horizontalHeader().resizeSection(2, width)
 
     # --- polling ----------------------------------------------------------------------------
 
