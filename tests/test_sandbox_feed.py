@@ -231,9 +231,13 @@ def test_a_clear_made_elsewhere_empties_the_list(
     sandbox = start_sandbox(session)
     send_conversation(session, sandbox)
     qtbot.waitUntil(lambda: len(rows(feed)) == 6)
+    events_view(feed).selectRow(0)
     httpx.delete(sandbox.url + "/sandbox/events", timeout=5).raise_for_status()
     qtbot.waitUntil(lambda: rows(feed) == [])
     assert label(feed, "feed_empty").isVisible()
+    raw = feed.findChild(QPlainTextEdit, "feed_json")
+    assert raw is not None
+    assert raw.toPlainText() == ""
 
 
 def test_nothing_polls_outside_sandbox_mode(

@@ -397,6 +397,7 @@ class SandboxFeed(QWidget):
         if page.clears != self._clears:  # cleared here or elsewhere: what is shown is gone
             self._model.clear()
             self._clears = page.clears
+            self._show_selected()  # a reset emits no selectionChanged
         self._model.add(list(page.events()))
         self._after, self._received = page.next_after, page.received
         self._render()
