@@ -32,9 +32,9 @@ from app.segment.retry import RetryPolicy
 from app.segment.sandbox import Sandbox
 from app.ui import browser
 from app.ui.main_window import MainWindow
+from app.ui.send_panel import SendPanel
 from app.ui.session import Session
 from app.ui.settings import AppSettings
-from app.ui.test_panel import TestPanel
 from app.ui.wizard import PageId, SetupWizard
 from tests.secret_service import SecretServiceSession
 from tests.test_wizard import button, choose_region, click, go_next, line_edit
@@ -106,7 +106,7 @@ def test_every_screen_and_no_key_anywhere(
     settings = AppSettings(str(tmp_path / "settings.ini"))
     session = Session(settings, keystore=KeyStore(backend=secret_service.backend()))
     session.custom_endpoint = parse_endpoint(sandbox.url)  # stands in for Segment
-    wizard = SetupWizard(session, lambda parent: TestPanel(session, parent))
+    wizard = SetupWizard(session, lambda parent: SendPanel(session, parent))
     qtbot.addWidget(wizard)
     wizard.resize(800, 600)
     wizard.show()
@@ -130,7 +130,7 @@ def test_every_screen_and_no_key_anywhere(
 
     assert wizard.currentId() == PageId.TEST
     panel = wizard.test_panel()
-    assert isinstance(panel, TestPanel)
+    assert isinstance(panel, SendPanel)
     camera.shoot(wizard, "06-test-events")
     with qtbot.waitSignal(panel.finished, timeout=10_000):
         panel.send_conversation()

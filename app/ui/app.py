@@ -47,26 +47,21 @@ class AppController(QObject):
         self.wizard.show()
         self.wizard.raise_()
 
-    def _make_panel(self, parent: QWidget) -> QWidget:
-        from app.ui.test_panel import TestPanel  # not on the first page's start-up path
+    @staticmethod
+    def _make_panel(session: Session, parent: QWidget) -> QWidget:
+        from app.ui.send_panel import SendPanel  # not on the first page's start-up path
 
-        return TestPanel(self.session, parent)
+        return SendPanel(session, parent)
 
     @Slot()
     def on_wizard_accepted(self) -> None:
+        # The session took the wizard's draft; an open main window follows it by itself.
         self._drop_wizard()
-        if self.window is not None:
-            self.window.close()
-            self.window.deleteLater()
-            self.window = None
         self.show_main()
 
     @Slot()
     def on_wizard_rejected(self) -> None:
-        self._drop_wizard()
-        if self.window is not None:
-            # Pages apply what the user chose as they go: show the session as it is now.
-            self.window.load_key()
+        self._drop_wizard()  # the draft goes with it: nothing changed
 
     def _drop_wizard(self) -> None:
         if self.wizard is not None:

@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
 
 from app import APP_NAME, __version__
 from app.key_storage import KeyStorage
+from app.ui.send_panel import SendPanel
 from app.ui.session import Session
-from app.ui.test_panel import TestPanel
 from app.ui.worker import run_in_background
 
 
@@ -49,7 +49,7 @@ class MainWindow(QMainWindow):
         header_row.addWidget(setup)
         header_row.addWidget(about)
 
-        self.panel = TestPanel(session)
+        self.panel = SendPanel(session)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.addLayout(header_row)

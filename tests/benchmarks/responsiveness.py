@@ -5,7 +5,7 @@ that lazy imports (httpx, keyring) happen as on a user's first click, and drives
 widgets and session:
 
 - idle: the test panel on screen, nothing to do; the floor (this machine's timer jitter).
-- sandbox_slow: TestPanel.send_conversation() to the app's sandbox answering each event after
+- sandbox_slow: SendPanel.send_conversation() to the app's sandbox answering each event after
   2 s (Sandbox.set_delay), until the panel's finished signal.
 - blackhole_cancel: the same to an address that accepts connections and never answers (a
   listening socket nobody accepts from); on_cancel_clicked() after 3 s, until finished.
@@ -170,11 +170,11 @@ def blackhole() -> Iterator[int]:
 
 
 def scenario_idle(tmp: Path, monitor: TickMonitor, stacks: bool) -> dict[str, Any]:
-    from app.ui.test_panel import TestPanel
+    from app.ui.send_panel import SendPanel
     from tests.gui_helpers import make_session
 
     session = make_session(tmp)
-    panel = TestPanel(session)
+    panel = SendPanel(session)
     panel.resize(1000, 700)
     panel.show()
     _settle()
@@ -183,7 +183,7 @@ def scenario_idle(tmp: Path, monitor: TickMonitor, stacks: bool) -> dict[str, An
     monitor.stop()
     _dispose(panel)
     session.close()
-    return {"valid": True, "driver": "TestPanel shown, idle"}
+    return {"valid": True, "driver": "SendPanel shown, idle"}
 
 
 def _send_and_wait(
@@ -216,12 +216,12 @@ def _send_and_wait(
 
 
 def scenario_sandbox_slow(tmp: Path, monitor: TickMonitor, stacks: bool) -> dict[str, Any]:
-    from app.ui.test_panel import TestPanel
+    from app.ui.send_panel import SendPanel
     from tests.gui_helpers import make_session
 
     session = make_session(tmp)
     session.sandbox().set_delay(2.0)
-    panel = TestPanel(session)
+    panel = SendPanel(session)
     panel.resize(1000, 700)
     panel.show()
     _settle()
@@ -231,7 +231,7 @@ def scenario_sandbox_slow(tmp: Path, monitor: TickMonitor, stacks: bool) -> dict
     ok = results is not None and len(results) == 6 and all(r.ok for r in results)
     return {
         "valid": ok,
-        "driver": "TestPanel.send_conversation(), sandbox set_delay(2)",
+        "driver": "SendPanel.send_conversation(), sandbox set_delay(2)",
         "results": None if results is None else [r.status for r in results],
     }
 
@@ -239,13 +239,13 @@ def scenario_sandbox_slow(tmp: Path, monitor: TickMonitor, stacks: bool) -> dict
 def scenario_blackhole_cancel(tmp: Path, monitor: TickMonitor, stacks: bool) -> dict[str, Any]:
     from app.segment.endpoint import parse_endpoint
     from app.segment.result import ErrorKind
-    from app.ui.test_panel import TestPanel
+    from app.ui.send_panel import SendPanel
     from tests.gui_helpers import make_session
 
     with blackhole() as port:
         session = make_session(tmp, key=KEY, sandbox=False)
         session.custom_endpoint = parse_endpoint(f"http://127.0.0.1:{port}")
-        panel = TestPanel(session)
+        panel = SendPanel(session)
         panel.resize(1000, 700)
         panel.show()
         _settle()
@@ -255,7 +255,7 @@ def scenario_blackhole_cancel(tmp: Path, monitor: TickMonitor, stacks: bool) -> 
     ok = bool(results) and all(r.error_kind is ErrorKind.CANCELLED for r in results or [])
     return {
         "valid": ok,
-        "driver": "TestPanel.send_conversation() to a silent port, on_cancel_clicked() at 3 s",
+        "driver": "SendPanel.send_conversation() to a silent port, on_cancel_clicked() at 3 s",
         "cancel_to_finished_ms": None if latency is None else round(latency, 1),
         "results": None if results is None else [str(r.error_kind) for r in results],
     }

@@ -3,7 +3,7 @@
 Both sides post to the same sandbox, which runs in its own process (the app's Sandbox class,
 no request log) so that the server does not share a GIL with the client being measured.
 
-- app: what TestPanel does on "Send a whole conversation": SegmentClient(key, endpoint) and
+- app: what SendPanel does on "Send a whole conversation": SegmentClient(key, endpoint) and
   send_each(events, visitor, CancelToken()) — payload building, validation, JSON encoding, the
   cancellable request thread, retry bookkeeping, redacted request copies, result objects.
 - floor: httpx.Client() and one client.post() per event with the bytes and headers the app

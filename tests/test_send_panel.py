@@ -18,8 +18,8 @@ from app.segment.endpoint import parse_endpoint
 from app.segment.retry import RetryPolicy
 from app.segment.sandbox import Sandbox
 from app.ui import browser, response_view
+from app.ui.send_panel import SendPanel
 from app.ui.session import Session
-from app.ui.test_panel import TestPanel
 from tests.gui_helpers import make_session
 
 KEY = "PlantedPanelKey0123456789abcdef"
@@ -33,21 +33,21 @@ def session(tmp_path: Path) -> Iterator[Session]:
 
 
 @pytest.fixture
-def panel(qtbot: QtBot, session: Session) -> TestPanel:
-    widget = TestPanel(session)
+def panel(qtbot: QtBot, session: Session) -> SendPanel:
+    widget = SendPanel(session)
     qtbot.addWidget(widget)
     widget.resize(900, 600)
     widget.show()
     return widget
 
 
-def button(panel: TestPanel, accessible_name: str) -> QPushButton:
+def button(panel: SendPanel, accessible_name: str) -> QPushButton:
     found = [b for b in panel.findChildren(QPushButton) if b.accessibleName() == accessible_name]
     assert len(found) == 1, accessible_name
     return found[0]
 
 
-def click_and_wait(qtbot: QtBot, panel: TestPanel, name: str, timeout: int = 10_000) -> list:  # type: ignore[type-arg]
+def click_and_wait(qtbot: QtBot, panel: SendPanel, name: str, timeout: int = 10_000) -> list:  # type: ignore[type-arg]
     with qtbot.waitSignal(panel.finished, timeout=timeout) as blocker:
         qtbot.mouseClick(button(panel, name), Qt.MouseButton.LeftButton)
     assert blocker.args is not None
@@ -56,7 +56,7 @@ def click_and_wait(qtbot: QtBot, panel: TestPanel, name: str, timeout: int = 10_
 
 @pytest.mark.parametrize("event", [e.name for e in EVENTS])
 def test_each_button_sends_exactly_that_event(
-    qtbot: QtBot, panel: TestPanel, session: Session, event: str
+    qtbot: QtBot, panel: SendPanel, session: Session, event: str
 ) -> None:
     results = click_and_wait(qtbot, panel, f"Send {event}")
     assert [r.event for r in results] == [event]
@@ -71,7 +71,7 @@ def test_each_button_sends_exactly_that_event(
     assert "received it" in panel.view._headline.text()
 
 
-def test_whole_conversation_in_order(qtbot: QtBot, panel: TestPanel, session: Session) -> None:
+def test_whole_conversation_in_order(qtbot: QtBot, panel: SendPanel, session: Session) -> None:
     results = click_and_wait(qtbot, panel, "Send a whole test conversation")
     names = [e.payload["event"] for e in session.sandbox().events()]
     assert names == [r.event for r in results]
@@ -84,7 +84,7 @@ def test_whole_conversation_in_order(qtbot: QtBot, panel: TestPanel, session: Se
 
 
 def test_edited_properties_and_user_id_are_sent(
-    qtbot: QtBot, panel: TestPanel, session: Session
+    qtbot: QtBot, panel: SendPanel, session: Session
 ) -> None:
     duration = panel.findChild(QSpinBox)
     assert duration is not None
@@ -100,7 +100,7 @@ def test_edited_properties_and_user_id_are_sent(
     assert session.settings.as_user_id
 
 
-def test_429_then_success_shows_the_retry(qtbot: QtBot, panel: TestPanel, session: Session) -> None:
+def test_429_then_success_shows_the_retry(qtbot: QtBot, panel: SendPanel, session: Session) -> None:
     session.sandbox().fail_next(429, retry_after="1")
     [result] = click_and_wait(qtbot, panel, "Send Live Chat Message Sent")
     assert result.ok
@@ -111,7 +111,7 @@ def test_429_then_success_shows_the_retry(qtbot: QtBot, panel: TestPanel, sessio
 
 
 def test_unreachable_host_shows_a_clear_error(
-    qtbot: QtBot, panel: TestPanel, session: Session
+    qtbot: QtBot, panel: SendPanel, session: Session
 ) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -128,7 +128,7 @@ def test_unreachable_host_shows_a_clear_error(
     assert "Traceback" not in panel.view._response.toPlainText()
 
 
-def test_cancel_during_a_slow_send(qtbot: QtBot, panel: TestPanel, session: Session) -> None:
+def test_cancel_during_a_slow_send(qtbot: QtBot, panel: SendPanel, session: Session) -> None:
     session.sandbox().set_delay(10)
     qtbot.mouseClick(button(panel, "Send a whole test conversation"), Qt.MouseButton.LeftButton)
     cancel = button(panel, "Cancel sending")
@@ -152,7 +152,7 @@ def test_copy_as_curl_hides_the_key_unless_asked(
 ) -> None:
     session = make_session(tmp_path, key=KEY, sandbox=False)
     session.custom_endpoint = parse_endpoint(sandbox.url)  # stands in for Segment
-    widget = TestPanel(session)
+    widget = SendPanel(session)
     qtbot.addWidget(widget)
     click_and_wait(qtbot, widget, "Send Live Chat Message Sent")
     copy = button(widget, "Copy the request as a cURL command")
@@ -179,7 +179,7 @@ def test_copy_as_curl_hides_the_key_unless_asked(
 
 def test_no_key_disables_sending(qtbot: QtBot, tmp_path: Path) -> None:
     session = make_session(tmp_path, sandbox=False)
-    widget = TestPanel(session)
+    widget = SendPanel(session)
     qtbot.addWidget(widget)
     assert not button(widget, "Send a whole test conversation").isEnabled()
     assert "No write key yet" in widget._target.text()
@@ -192,7 +192,7 @@ def test_debugger_button_opens_the_source_debugger(
     session.settings.workspace_slug = "acme"
     opened: list[str] = []
     monkeypatch.setattr(browser, "open_url", opened.append)
-    widget = TestPanel(session)
+    widget = SendPanel(session)
     qtbot.addWidget(widget)
     widget.view.debugger_requested.emit()
     assert opened == ["https://app.segment.com/acme/sources/chatlio/debugger"]
@@ -241,7 +241,7 @@ def hanging_address() -> Iterator[str]:
 
 
 def test_cancel_while_connecting_frees_the_panel_at_once(
-    qtbot: QtBot, panel: TestPanel, session: Session, hanging_address: str
+    qtbot: QtBot, panel: SendPanel, session: Session, hanging_address: str
 ) -> None:
     session.use_sandbox = False
     session.set_key(KEY, "memory")
@@ -269,7 +269,7 @@ def test_a_late_answer_after_the_panel_is_gone_is_ignored(qtbot: QtBot, tmp_path
 
     session = make_session(tmp_path)
     session.sandbox().delay_next(0.5)
-    widget = TestPanel(session)
+    widget = SendPanel(session)
     widget.send_event("Live Chat Message Sent")
     widget.deleteLater()  # the wizard was finished, or the window closed, mid-send
     qtbot.waitUntil(lambda: not shiboken6.isValid(widget))
@@ -282,7 +282,7 @@ def test_sandbox_mode_never_sends_the_real_key(qtbot: QtBot, tmp_path: Path) -> 
     from app.segment import SANDBOX_KEY
 
     session = make_session(tmp_path, key=KEY)  # a real key is held, but sandbox mode is on
-    widget = TestPanel(session)
+    widget = SendPanel(session)
     qtbot.addWidget(widget)
     click_and_wait(qtbot, widget, "Send Live Chat Conversation Started")
     assert [e.write_key for e in session.sandbox().events()] == [SANDBOX_KEY]

@@ -40,13 +40,12 @@ if TYPE_CHECKING:
     from app.ui.session import Session
 
 
-class TestPanel(QWidget):
+class SendPanel(QWidget):
     """Sends test events off the GUI thread and shows each answer in a ResponseView.
 
     Signals: busy_changed(bool), finished(list[SendResult]).
     """
 
-    __test__ = False  # not a pytest test class
 
     busy_changed = Signal(bool)
     finished = Signal(list)
