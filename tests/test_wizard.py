@@ -25,10 +25,12 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
-from app.keystore import SERVICE_NAME, SESSION_LOCATION, KeyStore, WriteKeyStore
+from app.key_storage import SESSION_LOCATION, KeyStorage
+from app.keystore import SERVICE_NAME, KeyStore, WriteKeyStore
 from app.segment import SANDBOX_KEY, links, warehouse
 from app.ui import browser
 from app.ui.browser import UrlNotOpened
+from app.ui.draft import HeldKey
 from app.ui.page_kit import Kind, Notice
 from app.ui.session import Session
 from app.ui.settings import AppSettings
@@ -36,6 +38,7 @@ from app.ui.wizard import PageId, SetupWizard
 from tests.secret_service import SecretServiceSession
 
 KEY = "Wz7kP2mQ9xR4tL8vN3bH6jD1fG5sA0cY"  # planted: must never reach a file or a label
+HELD = HeldKey("Chatlio", KEY, KeyStorage.SESSION, SESSION_LOCATION)
 GNOME_KEYRING = "GNOME Keyring (Secret Service)"
 Next = QWizard.WizardButton.NextButton
 Finish = QWizard.WizardButton.FinishButton
@@ -62,8 +65,9 @@ def make_wizard(
     qtbot: QtBot, settings: AppSettings, keystore: WriteKeyStore | None = None
 ) -> SetupWizard:
     session = Session(settings, keystore=keystore)
-    wizard = SetupWizard(session, lambda parent: QLabel("test panel", parent))
-    qtbot.addWidget(wizard)
+    wizard = SetupWizard(session, lambda _session, parent: QLabel("test panel", parent))
+    # Closing at the end of a test must not ask "Leave setup?" and wait for an answer.
+    qtbot.addWidget(wizard, before_close_func=lambda w: w.discard())
     wizard.show()
     qtbot.waitExposed(wizard)
     return wizard
@@ -162,7 +166,7 @@ def test_eu_workspace_stops_at_a_final_page(
     qtbot: QtBot, wizard: SetupWizard, settings: AppSettings
 ) -> None:
     choose_region(qtbot, wizard, "eu")
-    assert wizard.currentPage().nextId() == PageId.EU_WORKSPACE
+    assert wizard.nextId() == PageId.EU_WORKSPACE
     go_next(qtbot, wizard)
 
     page = wizard.currentPage()
@@ -174,11 +178,12 @@ def test_eu_workspace_stops_at_a_final_page(
     assert close.isVisible()
     assert close.text() == "&Close"
     assert "only in US workspaces" in page.subTitle()
-    assert settings.region == "eu"
+    assert wizard.draft.region == "eu"
 
     with qtbot.waitSignal(wizard.rejected):
         click(qtbot, close)
     assert not settings.setup_complete
+    assert settings.region == "", "nothing is kept from a setup that stopped"
 
 
 def test_dont_know_region_keeps_next_off_and_shows_where_to_look(
@@ -193,7 +198,7 @@ def test_dont_know_region_keeps_next_off_and_shows_where_to_look(
     choose_region(qtbot, wizard, "us")
     assert can_go_next(wizard)
     assert not hint.isVisible()
-    assert wizard.currentPage().nextId() == PageId.SOURCE
+    assert wizard.nextId() == PageId.SOURCE
 
 
 # --- 2. the source --------------------------------------------------------------------------
@@ -219,7 +224,8 @@ def test_workspace_slug_is_checked_inline_and_saved(
     assert slug.text() == "acme-inc"
 
     go_next(qtbot, wizard)
-    assert settings.workspace_slug == "acme-inc"
+    assert wizard.draft.workspace_slug == "acme-inc"
+    assert settings.workspace_slug == "", "kept only on Finish"
 
 
 def test_source_name_is_mandatory_and_shows_the_schema_live(
@@ -239,14 +245,14 @@ def test_source_name_is_mandatory_and_shows_the_schema_live(
     assert "chatlio_prod" in schema.text()
     assert can_go_next(wizard)
     go_next(qtbot, wizard)
-    assert settings.source_name == "Chatlio Prod"
+    assert wizard.draft.source_name == "Chatlio Prod"
 
 
 def test_buttons_open_the_right_addresses(
     qtbot: QtBot, settings: AppSettings, opened: list[str]
 ) -> None:
     wizard = make_wizard(qtbot, settings, KeyStore(backend=fail.Keyring()))
-    wizard.session.use_sandbox = True
+    wizard.draft.key = HELD
     walk_to(qtbot, wizard, PageId.SOURCE)
     click(qtbot, button(wizard, "open_catalog"))
     assert opened[-1] == links.chatlio_catalog(None)
@@ -359,11 +365,12 @@ def test_save_to_keyring_stores_the_key_in_the_secret_service(
     assert not wizard.button(Next).isEnabled()
 
     qtbot.waitUntil(lambda: kind(status) is Kind.OK, timeout=10_000)
-    assert f"Stored in {GNOME_KEYRING}." in status.text()
+    assert f"Saved in {GNOME_KEYRING}" in status.text()
+    assert "stays there even if you leave setup" in status.text()
     assert can_go_next(wizard)
-    assert wizard.session.write_key() == KEY
-    assert wizard.session.key_location == GNOME_KEYRING
-    assert settings.key_storage == "keyring"
+    assert wizard.draft.key == HeldKey("Chatlio", KEY, KeyStorage.KEYRING, GNOME_KEYRING)
+    assert wizard.session.write_key() is None, "the session takes the key on Finish"
+    assert settings.key_storage == ""
 
     stored = [item for item in secret_service.items() if item.secret == KEY]
     assert len(stored) == 1
@@ -429,13 +436,11 @@ def test_keyring_unavailable_offers_session_only(
     assert isinstance(session_only, QPushButton)
     assert session_only.isDefault()
     assert not wizard.button(Next).isEnabled()
-    assert wizard.session.write_key() is None
+    assert wizard.draft.key is None
 
     # It is now the default button: Enter in the key field takes it, and does not retry.
     QTest.keyClick(line_edit(wizard, "write_key"), Qt.Key.Key_Return)
-    assert wizard.session.write_key() == KEY
-    assert wizard.session.key_location == SESSION_LOCATION
-    assert settings.key_storage == "session"
+    assert wizard.draft.key == HELD
     assert kind(status) is Kind.OK
     assert "for this session only" in status.text()
     assert can_go_next(wizard)
@@ -448,17 +453,21 @@ def test_sandbox_makes_the_key_optional(
     sandbox = button(wizard, "sandbox")
     assert not can_go_next(wizard)
 
-    session = wizard.session
     click(qtbot, sandbox)
-    assert session.write_key() == SANDBOX_KEY, "sandbox mode needs no key"
-    assert settings.key_storage == "sandbox"
+    assert wizard.draft.sandbox, "sandbox mode needs no key"
     assert can_go_next(wizard)
     assert "Optional" in notice(wizard, "key_check").text()
 
     click(qtbot, sandbox)
-    assert session.write_key() is None
-    assert settings.key_storage == ""
+    assert not wizard.draft.sandbox
     assert not can_go_next(wizard)
+
+    click(qtbot, sandbox)
+    walk_to(qtbot, wizard, PageId.FINISH)
+    with qtbot.waitSignal(wizard.accepted):
+        click(qtbot, wizard.button(Finish))
+    assert settings.key_storage == "sandbox"
+    assert wizard.session.write_key() == SANDBOX_KEY
 
 
 # --- 4. test events -------------------------------------------------------------------------
@@ -467,22 +476,24 @@ def test_sandbox_makes_the_key_optional(
 def test_test_page_embeds_the_panel_and_is_always_complete(
     qtbot: QtBot, wizard: SetupWizard
 ) -> None:
-    wizard.session.use_sandbox = True
+    wizard.draft.sandbox = True
     assert wizard.test_panel() is None
     walk_to(qtbot, wizard, PageId.TEST)
     panel = wizard.test_panel()
     assert isinstance(panel, QLabel)
     assert panel.isVisible()
     assert panel.parent() is wizard.currentPage()
-    assert "200" in wizard.currentPage().subTitle()
+    assert "sandbox" in wizard.currentPage().subTitle()
     assert can_go_next(wizard)
+    assert wizard.trial.use_sandbox, "the test page sends on the trial, staged from the draft"
+    assert not wizard.session.use_sandbox
 
 
 # --- 5. Chatlio -----------------------------------------------------------------------------
 
 
 def test_copy_key_puts_it_on_the_clipboard_and_clears_it(qtbot: QtBot, wizard: SetupWizard) -> None:
-    wizard.session.set_key(KEY, SESSION_LOCATION)
+    wizard.draft.key = HELD
     walk_to(qtbot, wizard, PageId.CHATLIO)
     page = wizard.currentPage()
     page.clear_clipboard_after_ms = 200  # type: ignore[attr-defined]
@@ -498,7 +509,7 @@ def test_copy_key_puts_it_on_the_clipboard_and_clears_it(qtbot: QtBot, wizard: S
 def test_clipboard_is_left_alone_once_it_holds_something_else(
     qtbot: QtBot, wizard: SetupWizard
 ) -> None:
-    wizard.session.set_key(KEY, SESSION_LOCATION)
+    wizard.draft.key = HELD
     walk_to(qtbot, wizard, PageId.CHATLIO)
     wizard.currentPage().clear_clipboard_after_ms = 100  # type: ignore[attr-defined]
     clipboard = QGuiApplication.clipboard()
@@ -510,7 +521,7 @@ def test_clipboard_is_left_alone_once_it_holds_something_else(
 
 
 def test_checklist_gates_next(qtbot: QtBot, wizard: SetupWizard) -> None:
-    wizard.session.set_key(KEY, SESSION_LOCATION)
+    wizard.draft.key = HELD
     walk_to(qtbot, wizard, PageId.CHATLIO)
     ticks = wizard.currentPage().findChildren(QCheckBox)
     assert [tick.accessibleName() for tick in ticks] == [
@@ -527,12 +538,12 @@ def test_checklist_gates_next(qtbot: QtBot, wizard: SetupWizard) -> None:
 
 
 def test_sandbox_skips_the_checklist_and_copying(qtbot: QtBot, wizard: SetupWizard) -> None:
-    wizard.session.use_sandbox = True
+    wizard.draft.sandbox = True
     walk_to(qtbot, wizard, PageId.CHATLIO)
     assert can_go_next(wizard)
     assert not button(wizard, "copy_key").isEnabled()
-    assert "sandbox" in notice(wizard, "sandbox_notice").text()
-    assert "no Segment write key" in notice(wizard, "copy_notice").text()
+    assert "without Segment" in notice(wizard, "sandbox_notice").text()
+    assert "no write key to copy" in notice(wizard, "copy_notice").text()
 
 
 # --- 6. destinations and warehouse ----------------------------------------------------------
@@ -541,7 +552,7 @@ def test_sandbox_skips_the_checklist_and_copying(qtbot: QtBot, wizard: SetupWiza
 def test_warehouse_preview_lists_the_event_tables_and_tracks(
     qtbot: QtBot, wizard: SetupWizard
 ) -> None:
-    wizard.session.use_sandbox = True
+    wizard.draft.sandbox = True
     walk_to(qtbot, wizard, PageId.DESTINATIONS)
     tree = child(wizard, QTreeWidget, "warehouse_tree")
     assert isinstance(tree, QTreeWidget)
@@ -568,7 +579,7 @@ def test_warehouse_preview_lists_the_event_tables_and_tracks(
 def test_finish_summarises_and_marks_setup_complete(
     qtbot: QtBot, wizard: SetupWizard, settings: AppSettings
 ) -> None:
-    wizard.session.set_key(KEY, SESSION_LOCATION)
+    wizard.draft.key = HELD
     walk_to(qtbot, wizard, PageId.SOURCE)
     line_edit(wizard, "workspace_slug").setText("acme-inc")
     walk_to(qtbot, wizard, PageId.FINISH)
@@ -639,6 +650,9 @@ def press(
     QTest.keyClick(target, key, modifier)
 
 
+CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+
+
 def alt(qtbot: QtBot, key: Qt.Key) -> None:
     press(qtbot, key, Qt.KeyboardModifier.AltModifier)
 
@@ -668,22 +682,23 @@ def test_whole_wizard_by_keyboard(
     QTest.keyClicks(line_edit(wizard, "source_name"), " Prod")
     press(qtbot, Qt.Key.Key_Return)
     wait_for_page(qtbot, wizard, PageId.WRITE_KEY)
-    assert settings.source_name == "Chatlio Prod"
+    assert wizard.draft.source_name == "Chatlio Prod"
 
     # Write key: Alt+W reaches the field; Enter saves to the keyring, Enter again goes on.
     alt(qtbot, Qt.Key.Key_W)
     key = line_edit(wizard, "write_key")
     assert QApplication.focusWidget() is key
     QTest.keyClicks(key, KEY)
-    press(qtbot, Qt.Key.Key_Tab)
-    assert QApplication.focusWidget() is button(wizard, "show_key")
-    press(qtbot, Qt.Key.Key_Tab)
-    assert QApplication.focusWidget() is button(wizard, "paste_key")
+    press(qtbot, Qt.Key.Key_H, CTRL_SHIFT)
+    assert key.echoMode() == QLineEdit.EchoMode.Normal, "Ctrl+Shift+H shows the key"
+    press(qtbot, Qt.Key.Key_H, CTRL_SHIFT)
+    assert key.echoMode() == QLineEdit.EchoMode.Password
     press(qtbot, Qt.Key.Key_Tab)
     assert QApplication.focusWidget() is button(wizard, "save_key")
     press(qtbot, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: can_go_next(wizard), timeout=10_000)
-    assert wizard.session.key_location == GNOME_KEYRING
+    assert wizard.draft.key is not None
+    assert wizard.draft.key.location == GNOME_KEYRING
     alt(qtbot, Qt.Key.Key_N)
     wait_for_page(qtbot, wizard, PageId.TEST)
 
@@ -720,7 +735,7 @@ def test_tab_order_follows_the_page(qtbot: QtBot, wizard: SetupWizard) -> None:
 
 
 def test_every_control_has_an_accessible_name(qtbot: QtBot, wizard: SetupWizard) -> None:
-    wizard.session.use_sandbox = True
+    wizard.draft.sandbox = True
     walk_to(qtbot, wizard, PageId.FINISH)
     controls = [
         widget
@@ -737,7 +752,7 @@ def test_every_control_has_an_accessible_name(qtbot: QtBot, wizard: SetupWizard)
 
 
 def test_pages_fit_in_800_by_600(qtbot: QtBot, wizard: SetupWizard) -> None:
-    wizard.session.use_sandbox = True
+    wizard.draft.sandbox = True
     wizard.resize(800, 600)
     assert wizard.minimumSizeHint().width() <= 800
     assert wizard.minimumSizeHint().height() <= 600

@@ -28,6 +28,9 @@ class LinkButton(QWidget):
         self.button = QPushButton(text)
         self.button.setAccessibleName(accessible_name)
         self.button.setObjectName(name)
+        # Enter on a focused link goes on with the wizard (its default button), as in native
+        # wizards; Space still opens the page.
+        self.button.setAutoDefault(False)
         self.button.clicked.connect(self.on_button_clicked)
         self._fallback = QLineEdit()
         self._fallback.setReadOnly(True)

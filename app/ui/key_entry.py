@@ -71,6 +71,7 @@ class KeyEntry(QWidget):
         self.edit.setObjectName("write_key")
         self.edit.setAccessibleName("Segment write key")
         self.edit.setAccessibleDescription("Normally 32 letters and digits")
+        self.edit.name_buttons(show="show_key", paste="paste_key")
         self._check = Notice()
         self._check.setObjectName("key_check")
         self._save = make_button(

@@ -1,4 +1,4 @@
-"""Building blocks of the wizard's pages: page ids, notices, layout helpers, a scrolling page."""
+"""Building blocks of the wizard's pages: page ids, notices, a scrolling page with its draft."""
 
 from __future__ import annotations
 
@@ -16,24 +16,20 @@ from PySide6.QtWidgets import (
 )
 
 from app.segment import links
-from app.ui.session import Session
-
-REGION_US = "us"
-REGION_EU = "eu"
-REGION_NAMES = {REGION_US: "United States (US)", REGION_EU: "European Union (EU)"}
+from app.ui.draft import SetupDraft
 
 
 class PageId(enum.IntEnum):
-    """The wizard's pages, in order; EU_WORKSPACE is a dead end reached only from WELCOME."""
+    """The wizard's pages, by name; their order is the wizard's PAGE_ORDER, not these values."""
 
-    WELCOME = 0
-    SOURCE = 1
-    WRITE_KEY = 2
-    TEST = 3
-    CHATLIO = 4
-    DESTINATIONS = 5
-    FINISH = 6
-    EU_WORKSPACE = 7
+    WELCOME = enum.auto()
+    SOURCE = enum.auto()
+    WRITE_KEY = enum.auto()
+    TEST = enum.auto()
+    CHATLIO = enum.auto()
+    DESTINATIONS = enum.auto()
+    FINISH = enum.auto()
+    EU_WORKSPACE = enum.auto()
 
 
 def set_enum(target: QObject, name: str, value: str) -> None:
@@ -110,11 +106,16 @@ def text_label(text: str, *, rich: bool = False) -> QLabel:
 
 
 class Page(QWizardPage):
-    """A wizard page whose content scrolls, so that nothing clips in a small window."""
+    """A wizard page whose content scrolls, so that nothing clips in a small window.
 
-    def __init__(self, session: Session, title: str, subtitle: str = "") -> None:
+    Pages read and write the wizard's SetupDraft only; `help_topic` names its app.ui.help topic.
+    """
+
+    help_topic = "welcome"
+
+    def __init__(self, draft: SetupDraft, title: str, subtitle: str = "") -> None:
         super().__init__()
-        self._session = session
+        self._draft = draft
         self.setTitle(title)
         if subtitle:
             self.setSubTitle(subtitle)
@@ -133,8 +134,12 @@ class Page(QWizardPage):
         outer.addWidget(self._scroll)
 
     def _slug(self) -> str | None:
-        return self._session.settings.workspace_slug or None
+        return self._draft.workspace_slug or None
 
     def _source_url(self, page: links.SourcePage) -> str:
-        name = self._session.source_name
+        name = self._draft.source_name.strip() or "Chatlio"
         return links.source_page(self._slug(), links.source_slug(name), page)
+
+    def first_focus(self) -> QWidget | None:
+        """Where focus goes when the page is shown; None: the wizard's Next/Finish button."""
+        return None

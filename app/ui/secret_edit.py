@@ -44,6 +44,13 @@ class SecretLineEdit(QLineEdit):
         self.addAction(self.show_action, QLineEdit.ActionPosition.TrailingPosition)
         self.on_show_action_toggled(False)
 
+    def name_buttons(self, show: str, paste: str) -> None:
+        """Object names for the buttons Qt makes for the two actions (for tests and tools)."""
+        for action, name in ((self.show_action, show), (self.paste_action, paste)):
+            for widget in action.associatedObjects():
+                if isinstance(widget, QWidget) and widget is not self:
+                    widget.setObjectName(name)
+
     @property
     def shown(self) -> bool:
         return self.show_action.isChecked()

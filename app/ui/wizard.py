@@ -4,70 +4,135 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QTimer
-from PySide6.QtWidgets import QWidget, QWizard
+from PySide6.QtCore import QEvent, QSize, QTimer, Slot
+from PySide6.QtWidgets import QMessageBox, QWidget, QWizard
 
-from app.ui.page_kit import REGION_EU, REGION_US, PageId
+from app.ui.draft import SetupDraft
+from app.ui.page_kit import Page, PageId
+from app.ui.pages.welcome import WelcomePage
 from app.ui.session import Session
-from app.ui.welcome import WelcomePage
 
-__all__ = ["REGION_EU", "REGION_US", "PageId", "SetupWizard"]
+__all__ = ["PAGE_ORDER", "PageId", "SetupWizard"]
 
 GEOMETRY_NAME = "wizard"
+# The pages in the order Next walks them. EU_WORKSPACE is a dead end off WELCOME.
+PAGE_ORDER = (
+    PageId.WELCOME,
+    PageId.SOURCE,
+    PageId.WRITE_KEY,
+    PageId.TEST,
+    PageId.CHATLIO,
+    PageId.DESTINATIONS,
+    PageId.FINISH,
+)
+# Big enough for a whole page at its minimum (the pages scroll below it); small enough for a
+# 1280x800 screen at 2x scaling.
+MINIMUM_SIZE = QSize(560, 400)
+DEFAULT_SIZE = QSize(820, 640)
+
+PanelFactory = Callable[[Session, QWidget], QWidget]
+
+
+class LeaveSetupDialog:
+    """Asks before Cancel or Escape throws away what the user entered."""
+
+    @classmethod
+    def ask(cls, parent: QWidget, lost: list[str], busy: bool) -> bool:
+        what = ", ".join(lost[:-1]) + (" and " if len(lost) > 1 else "") + lost[-1] if lost else ""
+        text = f"Leaving now loses {what}." if what else ""
+        if busy:
+            text += " The test events being sent are stopped."
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Leave setup?",
+            text.strip(),
+            QMessageBox.StandardButton.NoButton,
+            parent,
+        )
+        box.setInformativeText(
+            "Nothing else changes: the app keeps the setup it had. A key you saved to the "
+            "keyring stays there."
+        )
+        leave = box.addButton("&Leave setup", QMessageBox.ButtonRole.DestructiveRole)
+        stay = box.addButton("&Keep setting up", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(stay)
+        box.setEscapeButton(stay)
+        box.exec()
+        return box.clickedButton() is leave
 
 
 class SetupWizard(QWizard):
     """Walks the user through connecting Chatlio to Segment, doing the work a program can.
 
-    Pages (PageId): WELCOME (region) → SOURCE → WRITE_KEY → TEST → CHATLIO → DESTINATIONS →
-    FINISH; an EU workspace ends at EU_WORKSPACE instead. Accepting from FINISH marks setup
-    complete in the settings; closing from EU_WORKSPACE rejects. No signals of its own beyond
-    QWizard's (accepted, rejected, currentIdChanged, …).
+    Pages stage the user's choices in a SetupDraft; Finish commits it to the settings and the
+    session (and carries the test page's results over), Cancel drops it after asking when
+    something would be lost. The test page sends on a trial session staged from the draft.
+    No signals of its own beyond QWizard's (accepted, rejected, currentIdChanged, …).
     """
 
     def __init__(
-        self,
-        session: Session,
-        test_panel_factory: Callable[[QWidget], QWidget],
-        parent: QWidget | None = None,
+        self, session: Session, panel_factory: PanelFactory, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self._session = session
+        self._draft = SetupDraft.of(session)
+        self._trial = session.trial()
+        self._panel_factory = panel_factory
+        self._all_pages = False
+        self._sandbox_jump = False  # Next from "Try it without a Segment account"
         self.setWindowTitle("Chatlio Segment Setup")
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
         self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)
-        self._test_panel_factory = test_panel_factory
-        self._all_pages = False
+        self.setOption(QWizard.WizardOption.HaveHelpButton, True)
+        self.helpRequested.connect(self.on_help_requested)
+        self.currentIdChanged.connect(self.on_current_id_changed)
+        self._trial.changed.connect(self.on_trial_changed)
         # Only the first page before the window paints; the rest right after (see event()).
-        self.setPage(PageId.WELCOME, WelcomePage(session))
+        welcome = WelcomePage(self._draft)
+        welcome.sandbox_chosen.connect(self.on_sandbox_chosen)
+        self.setPage(PageId.WELCOME, welcome)
         self.setStartId(PageId.WELCOME)
+        self.setMinimumSize(MINIMUM_SIZE)
         geometry = session.settings.geometry(GEOMETRY_NAME)
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(800, 600)
+            self.resize(fit_to_screen(self, DEFAULT_SIZE))
+
+    @property
+    def session(self) -> Session:
+        return self._session
+
+    @property
+    def trial(self) -> Session:
+        """The session the test page sends on; the real one changes only on Finish."""
+        return self._trial
+
+    @property
+    def draft(self) -> SetupDraft:
+        return self._draft
 
     def add_remaining_pages(self) -> None:
         """Build every page after the first; idempotent, and done before the first is left."""
         if self._all_pages:
             return
         self._all_pages = True
-        from app.ui.pages import (
-            ChatlioPage,
-            DestinationsPage,
-            EuWorkspacePage,
-            FinishPage,
-            SourcePage,
-            TestPage,
-            WriteKeyPage,
-        )
+        from app.ui.pages.chatlio import ChatlioPage
+        from app.ui.pages.destinations import DestinationsPage
+        from app.ui.pages.eu_workspace import EuWorkspacePage
+        from app.ui.pages.finish import FinishPage
+        from app.ui.pages.source import SourcePage
+        from app.ui.pages.test_events import TestEventsPage
+        from app.ui.pages.write_key import WriteKeyPage
 
-        session = self._session
-        self.setPage(PageId.SOURCE, SourcePage(session))
-        self.setPage(PageId.WRITE_KEY, WriteKeyPage(session))
-        self.setPage(PageId.TEST, TestPage(session, self._test_panel_factory))
-        self.setPage(PageId.CHATLIO, ChatlioPage(session))
-        self.setPage(PageId.DESTINATIONS, DestinationsPage(session))
-        self.setPage(PageId.FINISH, FinishPage(session))
-        self.setPage(PageId.EU_WORKSPACE, EuWorkspacePage(session))
+        draft = self._draft
+        eu = EuWorkspacePage(draft)
+        eu.sandbox_chosen.connect(self.on_sandbox_chosen)
+        self.setPage(PageId.SOURCE, SourcePage(draft))
+        self.setPage(PageId.WRITE_KEY, WriteKeyPage(self._session, draft))
+        self.setPage(PageId.TEST, TestEventsPage(self._trial, draft, self._panel_factory))
+        self.setPage(PageId.CHATLIO, ChatlioPage(draft))
+        self.setPage(PageId.DESTINATIONS, DestinationsPage(draft))
+        self.setPage(PageId.FINISH, FinishPage(draft))
+        self.setPage(PageId.EU_WORKSPACE, eu)
 
     def event(self, event: QEvent) -> bool:
         handled = super().event(event)
@@ -79,42 +144,108 @@ class SetupWizard(QWizard):
         self.add_remaining_pages()  # Next pressed before the first paint's timer ran
         return super().validateCurrentPage()
 
-    @property
-    def session(self) -> Session:
-        return self._session
+    def nextId(self) -> int:
+        current = self.currentId()
+        if self._sandbox_jump:
+            return PageId.TEST
+        if current == PageId.WELCOME and self._draft.region == "eu":
+            return PageId.EU_WORKSPACE
+        if current not in PAGE_ORDER or current == PAGE_ORDER[-1]:
+            return -1
+        return PAGE_ORDER[PAGE_ORDER.index(PageId(current)) + 1]
 
     def test_panel(self) -> QWidget | None:
-        """The widget from test_panel_factory, once the test page has been shown."""
-        from app.ui.pages import TestPage
+        """The widget from the panel factory, once the test page has been shown."""
+        from app.ui.pages.test_events import TestEventsPage
 
         page = self.page(PageId.TEST)
-        return page.panel if isinstance(page, TestPage) else None
+        return page.panel if isinstance(page, TestEventsPage) else None
+
+    # --- ending ------------------------------------------------------------------------------
 
     def accept(self) -> None:
-        from app.ui.pages import SourcePage
-
         self.add_remaining_pages()
         if self.currentId() == PageId.EU_WORKSPACE:
-            # Nothing was set up: the dialog closes as cancelled.
-            self.reject()
+            super().reject()  # nothing was set up: the dialog closes as cancelled
             return
-        settings = self._session.settings
-        welcome, source = self.page(PageId.WELCOME), self.page(PageId.SOURCE)
-        region = welcome.region() if isinstance(welcome, WelcomePage) else None
-        if region is not None:
-            settings.region = region
-        if isinstance(source, SourcePage):
-            source.validatePage()  # saves the source name and workspace slug
-        settings.setup_complete = True
-        settings.sync()
+        self._draft.commit(self._session)
+        self._session.adopt_send(self._trial)
         super().accept()
 
+    def reject(self) -> None:
+        """Cancel, Escape or the window's close button: ask first if something would be lost."""
+        lost = self._draft.unsaved()
+        asking = self.currentId() != PageId.EU_WORKSPACE and (lost or self._trial.busy)
+        if asking and not LeaveSetupDialog.ask(self, lost, self._trial.busy):
+            return
+        super().reject()
+
+    def discard(self) -> None:
+        """Leave without asking, dropping the draft (for a caller that already asked)."""
+        super().reject()
+
     def done(self, result: int) -> None:
-        from app.ui.pages import ChatlioPage
+        from app.ui.pages.chatlio import ChatlioPage
 
         chatlio = self.page(PageId.CHATLIO)
         if isinstance(chatlio, ChatlioPage):
             # The key must not outlive the wizard on the clipboard once nobody will clear it.
             chatlio.clear_clipboard()
         self._session.settings.set_geometry(GEOMETRY_NAME, self.saveGeometry())
+        self._trial.close()  # its sandbox, unless Finish handed it over
         super().done(result)
+
+    # --- slots -------------------------------------------------------------------------------
+
+    @Slot()
+    def on_sandbox_chosen(self) -> None:
+        """ "Try it without a Segment account": straight to the test page, in sandbox mode."""
+        self.add_remaining_pages()
+        self._sandbox_jump = True
+        try:
+            self.next()
+        finally:
+            self._sandbox_jump = False
+
+    @Slot()
+    def on_help_requested(self) -> None:
+        from app.ui.help import show_help
+
+        page = self.currentPage()
+        show_help(self, page.help_topic if isinstance(page, Page) else "welcome")
+
+    @Slot()
+    def on_trial_changed(self) -> None:
+        """Back and Next stay off while the test page sends (QWizard re-enables them itself)."""
+        busy = self._trial.busy
+        back = self.button(QWizard.WizardButton.BackButton)
+        if busy:
+            back.setEnabled(False)
+        elif not back.isEnabled() and self.currentId() != self.startId():
+            back.setEnabled(True)
+
+    @Slot(int)
+    def on_current_id_changed(self, _page_id: int) -> None:
+        QTimer.singleShot(0, self, self._focus_page)
+
+    def _focus_page(self) -> None:
+        """Focus on the page's first control, else Next or Finish: never a hidden widget."""
+        page = self.currentPage()
+        target = page.first_focus() if isinstance(page, Page) else None
+        if target is None or not target.isVisible() or not target.isEnabled():
+            for which in (QWizard.WizardButton.NextButton, QWizard.WizardButton.FinishButton):
+                button = self.button(which)
+                if button.isVisible() and button.isEnabled():
+                    target = button
+                    break
+        if target is not None:
+            target.setFocus()
+
+
+def fit_to_screen(widget: QWidget, wanted: QSize) -> QSize:
+    """`wanted`, shrunk to the screen's free area (at 2x scaling 1600x1000 is 800x500)."""
+    free = widget.screen().availableGeometry().size()
+    # Room for the window's frame and title bar, which the size does not include.
+    return wanted.boundedTo(QSize(free.width() - 16, free.height() - 48)).expandedTo(
+        widget.minimumSize()
+    )

@@ -1,0 +1,1 @@
+"""The setup wizard's pages, one module each (only the first is imported before the first paint)."""

@@ -1,0 +1,131 @@
+"""The wizard's first page: what will happen, what is needed, and the workspace's region."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QGroupBox,
+    QHBoxLayout,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.ui.draft import REGION_EU, REGION_US, SetupDraft
+from app.ui.page_kit import Kind, Notice, Page, text_label
+
+
+def try_sandbox_row(page: Page, name: str) -> tuple[QWidget, QPushButton]:
+    """ "Try it without a Segment account": the built-in sandbox, offered where people stop."""
+    button = QPushButton("&Try it without a Segment account")
+    button.setObjectName(name)
+    button.setAccessibleName("Try it without a Segment account, with the built-in sandbox")
+    button.setAutoDefault(False)  # Enter goes on with the wizard, not into the sandbox
+    help_text = text_label(
+        "Test events then go to a Segment-like receiver on this computer, and you see them "
+        "arrive. Nothing reaches Segment, and no account or key is needed."
+    )
+    row = QWidget(page)
+    layout = QVBoxLayout(row)
+    layout.setContentsMargins(0, 0, 0, 0)
+    buttons = QHBoxLayout()
+    buttons.addWidget(button)
+    buttons.addStretch(1)
+    layout.addLayout(buttons)
+    layout.addWidget(help_text)
+    return row, button
+
+
+class WelcomePage(Page):
+    """What will happen, what the user needs, and the workspace's region (US only works).
+
+    Signals: sandbox_chosen() — the user wants to try it without Segment (the wizard goes on).
+    """
+
+    sandbox_chosen = Signal()
+    help_topic = "welcome"
+
+    def __init__(self, draft: SetupDraft) -> None:
+        super().__init__(
+            draft,
+            "Connect Chatlio to Segment",
+            "Set up Chatlio's connection to Segment, one step at a time.",
+        )
+        intro = text_label(
+            "This assistant follows Segment's setup for Chatlio: create a Chatlio source in "
+            "Segment, keep its write key in your keyring, send test events, paste the key into "
+            "Chatlio, and connect destinations. It opens each Segment and Chatlio page for you "
+            "and checks what a program can check."
+        )
+        needs = text_label(
+            "You need:<ul style='margin-top:0'>"
+            "<li>a Segment workspace where you can add sources;</li>"
+            "<li>access to the settings in Chatlio's dashboard.</li></ul>",
+            rich=True,
+        )
+        group = QGroupBox("Where does your Segment workspace process its data?")
+        self._us = QRadioButton("&United States (US)")
+        self._us.setAccessibleName("Region: United States")
+        self._us.setObjectName("region_us")
+        self._eu = QRadioButton("&European Union (EU)")
+        self._eu.setAccessibleName("Region: European Union")
+        self._eu.setObjectName("region_eu")
+        self._unknown = QRadioButton("I &don't know")
+        self._unknown.setAccessibleName("Region: I don't know")
+        self._unknown.setObjectName("region_unknown")
+        self._regions = QButtonGroup(self)
+        box = QVBoxLayout(group)
+        for button in (self._us, self._eu, self._unknown):
+            self._regions.addButton(button)
+            box.addWidget(button)
+        self._hint = Notice()
+        box.addWidget(self._hint)
+        box.addWidget(text_label("Chatlio's source exists only in US workspaces."))
+        sandbox_row, self._try = try_sandbox_row(self, "try_sandbox")
+        self._regions.buttonToggled.connect(self.on_regions_button_toggled)
+        self._try.clicked.connect(self.on_try_clicked)
+
+        self.body.addWidget(intro)
+        self.body.addWidget(needs)
+        self.body.addWidget(group)
+        self.body.addSpacing(8)
+        self.body.addWidget(sandbox_row)
+        self.body.addStretch(1)
+
+    def initializePage(self) -> None:
+        button = {REGION_US: self._us, REGION_EU: self._eu}.get(self._draft.region)
+        if button is not None:
+            button.setChecked(True)
+
+    def isComplete(self) -> bool:
+        return self._draft.region in (REGION_US, REGION_EU)
+
+    def first_focus(self) -> QWidget | None:
+        checked = self._regions.checkedButton()
+        return checked if checked is not None else self._us
+
+    @Slot(QRadioButton, bool)
+    def on_regions_button_toggled(self, _button: QRadioButton, _checked: bool) -> None:
+        if self._us.isChecked():
+            self._draft.region = REGION_US
+        elif self._eu.isChecked():
+            self._draft.region = REGION_EU
+        else:
+            self._draft.region = ""
+        if self._unknown.isChecked():
+            self._hint.show_message(
+                Kind.INFO,
+                "Look in Segment's workspace settings (usually Settings → Workspace settings → "
+                "Regional settings), then choose the region here. Next stays off until you do; "
+                "or try it without a Segment account first.",
+            )
+        else:
+            self._hint.clear()
+        self.completeChanged.emit()
+
+    @Slot()
+    def on_try_clicked(self) -> None:
+        self._draft.sandbox = True
+        self.sandbox_chosen.emit()
