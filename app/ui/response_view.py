@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from html import escape
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -236,7 +237,7 @@ class ResponseView(QWidget):
         self._session = session
         self._record: SendRecord | None = None
         self._rows = 0  # results of self._record already in the list
-        self._intro_shown: tuple[bool, bool] | None = None  # (sending, sandbox)
+        self._intro_html = ""
         self._secret_clipboard = SecretClipboard(self)
 
         self._intro = _label("response_intro")
@@ -395,6 +396,10 @@ class ResponseView(QWidget):
         self._with_key.setToolTip("Off by default: the copied command shows <write key hidden>.")
         return _with_buttons(self._request, self._curl, self._with_key)
 
+    def sizeHint(self) -> QSize:
+        # Wrapping labels would ask for their one-word-per-line height: ask for a usual pane.
+        return QSize(380, 480)
+
     # --- what others read -------------------------------------------------------------------
 
     def results(self) -> list[SendResult]:
@@ -444,7 +449,12 @@ class ResponseView(QWidget):
             if not RevealKeyDialog.ask(self):
                 self._say("Not copied.")
                 return
-        command = result.request.as_curl(write_key=key)
+        request = result.request
+        if key:
+            # as_curl adds "Authorization" beside the redacted lower-case header httpx sent.
+            headers = {n: v for n, v in request.headers.items() if n.lower() != "authorization"}
+            request = replace(request, headers=headers)
+        command = request.as_curl(write_key=key)
         if key:
             self._secret_clipboard.copy(command)
             self._say(
@@ -460,11 +470,10 @@ class ResponseView(QWidget):
     def _show_intro(self, record: SendRecord | None) -> None:
         self._stack.setCurrentIndex(0)
         sandbox = record.sandbox if record is not None else self._session.use_sandbox
-        shown = (record is not None, sandbox)
-        if shown == self._intro_shown:
-            return
-        self._intro_shown = shown
-        self._intro.setText(_intro_html(sending=record is not None, sandbox=sandbox))
+        html = _intro_html(record, sandbox)
+        if html != self._intro_html:  # changed() comes often; setText lays the label out again
+            self._intro_html = html
+            self._intro.setText(html)
 
     def _summary_text(self, record: SendRecord) -> str:
         if record.ended:
@@ -546,8 +555,12 @@ def _with_buttons(area: QWidget, *controls: QWidget) -> QWidget:
     return page
 
 
-def _intro_html(*, sending: bool, sandbox: bool) -> str:
-    if sending:
+def _intro_html(record: SendRecord | None, sandbox: bool) -> str:
+    """Before the first answer: what will happen, or what the send that got none said."""
+    if record is not None and record.ended:
+        said = escape(record.summary or "Nothing was sent.")
+        first = f"<p><b>{said}</b> Press a send button on the left to try again.</p>"
+    elif record is not None:
         first = "<p><b>Sending\u2026</b> Each event's answer appears here as it arrives.</p>"
     else:
         first = (
