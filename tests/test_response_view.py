@@ -38,7 +38,7 @@ from app.ui import response_view
 from app.ui.response_view import ResponseView, next_step, outcome_words, row_text, seconds_text
 from app.ui.session import SendRecord, Session
 from tests.gui_helpers import make_session
-from tests.hostile_server import HostileServer, reply_at_once, response
+from tests.hostile_server import HostileServer, never_answer, reply_at_once, response
 
 KEY = "q1W2e3R4t5Y6u7I8o9P0aSdFgHjKlZH6"
 FAST = RetryPolicy(max_attempts=3, initial_backoff=0.01, max_backoff=0.05)
@@ -389,6 +389,33 @@ def test_a_failure_says_what_happened_and_what_to_do_next(qtbot: QtBot, tmp_path
     assert "Try 1: could not connect" in timing
     assert "Error" not in timing
     no_jargon(headline)
+
+
+def test_a_silent_server_reads_no_answer_in_time(qtbot: QtBot, tmp_path: Path) -> None:
+    session = make_session(tmp_path, key=KEY, sandbox=False)
+    view = make_view(qtbot, session)
+    conversation = Conversation()
+    with HostileServer(never_answer()) as server:
+        outcome = send_test_events(
+            Target.segment(parse_endpoint(server.url), KEY),
+            [conversation.event("Live Chat Message Sent")],
+            Visitor(conversation.visitor_id),
+            conversation_id=conversation.conversation_id,
+            deadline=1.5,
+            retry=FAST,
+        )
+
+    feed(session, conversation, list(outcome.results), sandbox=False)
+    tab(view, "Timing")
+
+    rows = child(view, QListWidget, "results")
+    assert rows.item(0).text().startswith("\u2716 Message Sent \u2014 no answer in time")
+    timing = child(view, QPlainTextEdit, "timing").toPlainText()
+    assert "Try 1: no answer in time (1." in timing
+    assert "Timeout" not in timing
+    assert "Try 1: cut at the 1.5 s limit" in child(view, QPlainTextEdit, "answer").toPlainText()
+    no_jargon(rows.item(0).text())
+    no_jargon(text_of(view, "headline"))
 
 
 def test_the_servers_refusal_of_the_key_reads_in_words(qtbot: QtBot, tmp_path: Path) -> None:
