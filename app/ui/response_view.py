@@ -247,7 +247,7 @@ class ResponseView(QWidget):
         self._intro.setContentsMargins(8, 8, 8, 8)
 
         self._stack = QStackedWidget()
-        self._stack.addWidget(self._intro)
+        self._stack.addWidget(_scrolling(self._intro, "intro_scroll"))
         self._stack.addWidget(self._build_results())
         self._stack.setMinimumSize(1, 1)
         layout = QVBoxLayout(self)
@@ -352,15 +352,7 @@ class ResponseView(QWidget):
         layout.addWidget(self._ids)
         layout.addWidget(self._debugger, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addStretch()
-        scroll = QScrollArea()
-        scroll.setObjectName("meaning_scroll")
-        scroll.setWidget(meaning)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # its buttons and fields take focus
-        scroll.setMinimumSize(1, 1)
-        return scroll
+        return _scrolling(meaning, "meaning_scroll")
 
     def _id_row(self, grid: QGridLayout, row: int, caption: str, name: str, what: str) -> QLineEdit:
         field = QLineEdit()
@@ -528,6 +520,19 @@ class ResponseView(QWidget):
     def _say(self, text: str) -> None:
         self._copied.setText(text)
         self._copied.setVisible(bool(text))
+
+
+def _scrolling(content: QWidget, name: str) -> QScrollArea:
+    """Text that wraps to the width and scrolls only when the pane is too short for it."""
+    scroll = QScrollArea()
+    scroll.setObjectName(name)
+    scroll.setWidget(content)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # not an empty Tab stop
+    scroll.setMinimumSize(1, 1)
+    return scroll
 
 
 def _text_area(name: str, accessible: str, font: QFont) -> QPlainTextEdit:
