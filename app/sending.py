@@ -23,6 +23,8 @@ from app.segment.retry import RetryPolicy
 
 if TYPE_CHECKING:
     from app.segment.cancel import CancelToken
+    from app.segment.progress import OnProgress
+    from app.segment.proxy import ProxyChoice
     from app.segment.sandbox import Sandbox
 
 # A whole send — every event, every try, every wait between tries — ends within this.
@@ -215,29 +217,37 @@ def send_test_events(
     retry: RetryPolicy | None = None,
     cancel: CancelToken | None = None,
     on_result: Callable[[SendResult], None] | None = None,
+    on_progress: OnProgress | None = None,
+    proxy: ProxyChoice | None = None,
 ) -> SendOutcome:
     """Send `events` to `target`, all of it within `deadline` seconds; blocking (use a worker).
 
     One /v1/track request per event in order (results reported as they come), or one
-    /v1/batch. `retry` defaults to the official libraries' policy. Raises SendSetupError when
-    nothing can be sent as things are set up (a proxy of a kind the app cannot use).
+    /v1/batch. `retry` defaults to the official libraries' policy. `on_progress` hears, on
+    this thread, what the send is doing (SendProgress: event, try, wait). `proxy` None means
+    this computer's proxy settings. Raises SendSetupError when nothing can be sent as things
+    are set up (a proxy of a kind the app cannot use).
     """
     from app.segment.client import ProxyUnusable, SegmentClient
 
     policy = replace(retry or RetryPolicy(), total_budget=check_deadline(deadline))
     timeout = min(ATTEMPT_TIMEOUT, deadline)
     try:
-        client = SegmentClient(target.write_key, target.endpoint, retry=policy, timeout=timeout)
+        client = SegmentClient(
+            target.write_key, target.endpoint, retry=policy, timeout=timeout, proxy=proxy
+        )
     except ProxyUnusable as exc:
         raise SendSetupError(str(exc)) from None
     with client:
         if batch:
-            results = client.batch(events, visitor, cancel)
+            results = client.batch(events, visitor, cancel, on_progress)
             for result in results:
                 if on_result is not None:
                     on_result(result)
         else:
-            results = client.send_each(events, visitor, cancel, on_result=on_result)
+            results = client.send_each(
+                events, visitor, cancel, on_result=on_result, on_progress=on_progress
+            )
     return SendOutcome(
         tuple(results), target.endpoint, visitor, conversation_id, target.built_in_sandbox
     )

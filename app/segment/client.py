@@ -41,6 +41,15 @@ from app.segment.payload import (
     event_problems,
     now_iso,
 )
+from app.segment.progress import (
+    OnProgress,
+    Phase,
+    SendProgress,
+    awaiting,
+    connecting,
+    retry_reason,
+)
+from app.segment.proxy import ProxyChoice, ProxyMode
 from app.segment.result import Attempt, ErrorKind, SendResult, SentRequest
 from app.segment.retry import RetryPolicy, parse_retry_after
 from app.segment.sockets import Cut, Sockets
@@ -103,6 +112,15 @@ def proxy_for(url: str) -> str | None:
     return proxy if "://" in proxy else f"http://{proxy}"
 
 
+def _proxy_url(choice: ProxyChoice | None, url: str) -> str | None:
+    """The proxy address a choice means for `url`: the computer's, none, or the one typed."""
+    if choice is None or choice.mode is ProxyMode.SYSTEM:
+        return proxy_for(url)
+    if choice.mode is ProxyMode.NONE:
+        return None
+    return choice.url
+
+
 class ProxyUnusable(ValueError):
     """The proxy this computer's settings name is not one the app can send through."""
 
@@ -123,6 +141,10 @@ class SegmentClient:
     The write key is held privately and appears in no result, log line, exception or repr.
     A `transport` of the caller's own replaces the one whose connects can be cut: then only
     httpx's timeouts bound a connect, and only sockets it never registers escape the watchdog.
+    `proxy`: None or ProxyMode.SYSTEM means this computer's settings (proxy_for), NONE a
+    direct connection whatever the environment says, MANUAL the address it holds.
+    Every sending method takes an `on_progress` callback, called on the sending thread with a
+    SendProgress when a try starts, when its request is out, and before each wait for a retry.
     """
 
     def __init__(
@@ -133,6 +155,7 @@ class SegmentClient:
         retry: RetryPolicy | None = None,
         timeout: float = 15.0,
         transport: httpx.BaseTransport | None = None,
+        proxy: ProxyChoice | None = None,
     ) -> None:
         import httpx
 
@@ -144,7 +167,8 @@ class SegmentClient:
         self._sockets = Sockets()
         self._auth = basic_auth(write_key)
         self.endpoint = endpoint
-        self._proxy = proxy_for(endpoint.base_url)
+        self._manual_proxy = proxy is not None and proxy.mode is ProxyMode.MANUAL
+        self._proxy = _proxy_url(proxy, endpoint.base_url)
         self.retry = retry or RetryPolicy()
         self.timeout = timeout
         if transport is None:
@@ -180,23 +204,40 @@ class SegmentClient:
     # --- public API -------------------------------------------------------------------------
 
     def track(
-        self, event: TestEvent, visitor: Visitor, cancel: CancelToken | None = None
+        self,
+        event: TestEvent,
+        visitor: Visitor,
+        cancel: CancelToken | None = None,
+        on_progress: OnProgress | None = None,
     ) -> SendResult:
         """Send one event through /v1/track."""
         message = build_track(event, visitor)
-        return self.send_track(message, cancel)
+        return self.send_track(message, cancel, on_progress)
 
-    def send_track(self, message: TrackMessage, cancel: CancelToken | None = None) -> SendResult:
-        return self._track(message, cancel, self._deadline())
+    def send_track(
+        self,
+        message: TrackMessage,
+        cancel: CancelToken | None = None,
+        on_progress: OnProgress | None = None,
+    ) -> SendResult:
+        deadline = self._deadline()
+        return self._track(message, cancel, deadline, self._reporter(on_progress, deadline))
 
     def batch(
-        self, events: Sequence[TestEvent], visitor: Visitor, cancel: CancelToken | None = None
+        self,
+        events: Sequence[TestEvent],
+        visitor: Visitor,
+        cancel: CancelToken | None = None,
+        on_progress: OnProgress | None = None,
     ) -> list[SendResult]:
         """Send several events in one /v1/batch request; one result per event."""
-        return self.send_batch([build_track(e, visitor) for e in events], cancel)
+        return self.send_batch([build_track(e, visitor) for e in events], cancel, on_progress)
 
     def send_batch(
-        self, messages: Sequence[TrackMessage], cancel: CancelToken | None = None
+        self,
+        messages: Sequence[TrackMessage],
+        cancel: CancelToken | None = None,
+        on_progress: OnProgress | None = None,
     ) -> list[SendResult]:
         per_event = [event_problems(m.payload) for m in messages]
         if any(per_event):
@@ -208,12 +249,15 @@ class SegmentClient:
         problems = batch_problems(items)
         if problems:
             return [self._invalid(m, problems) for m in messages]
+        deadline = self._deadline()
+        what = f"{len(messages)} events in one batch"
         return self._post(
             "batch",
             lambda: {"batch": items, "sentAt": now_iso()},
             messages,
             cancel,
-            self._deadline(),
+            deadline,
+            self._reporter(on_progress, deadline, event=what),
         )
 
     def send_each(
@@ -222,6 +266,7 @@ class SegmentClient:
         visitor: Visitor,
         cancel: CancelToken | None = None,
         on_result: Callable[[SendResult], None] | None = None,
+        on_progress: OnProgress | None = None,
     ) -> list[SendResult]:
         """Send events one /v1/track request each, in order, all within one deadline.
 
@@ -232,7 +277,7 @@ class SegmentClient:
         deadline = self._deadline()
         results: list[SendResult] = []
         stopped_by: str | None = None  # the message every event not tried carries
-        for event in events:
+        for index, event in enumerate(events, 1):
             message = build_track(event, visitor)
             if cancel is not None and cancel.cancelled:
                 result = self._not_tried(message, ErrorKind.CANCELLED, "")
@@ -242,7 +287,8 @@ class SegmentClient:
                 stopped_by = self._out_of_time(deadline)
                 result = self._not_tried(message, ErrorKind.NOT_SENT, stopped_by)
             else:
-                result = self._track(message, cancel, deadline)
+                report = self._reporter(on_progress, deadline, index, len(events), event.name)
+                result = self._track(message, cancel, deadline, report)
                 if result.error_kind in UNREACHABLE:
                     stopped_by = _not_sent_after(result, self.endpoint)
             results.append(result)
@@ -258,15 +304,33 @@ class SegmentClient:
     def _min_attempt(self) -> float:
         return min(MIN_ATTEMPT_SECONDS, self.timeout)
 
+    def _reporter(
+        self,
+        on_progress: OnProgress | None,
+        deadline: Deadline,
+        index: int = 1,
+        total: int = 1,
+        event: str = "",
+    ) -> _Reporter | None:
+        if on_progress is None:
+            return None
+        return _Reporter(on_progress, deadline, index, total, event, self.retry.max_attempts)
+
     def _track(
-        self, message: TrackMessage, cancel: CancelToken | None, deadline: Deadline
+        self,
+        message: TrackMessage,
+        cancel: CancelToken | None,
+        deadline: Deadline,
+        report: _Reporter | None = None,
     ) -> SendResult:
         payload = {k: v for k, v in message.payload.items() if k != "type"}
         problems = event_problems(payload)
         if problems:
             return self._invalid(message, problems)
         body = lambda: {**payload, "sentAt": now_iso()}  # noqa: E731 - a fresh sentAt per try
-        return self._post("track", body, [message], cancel, deadline)[0]
+        if report is not None and not report.event:
+            report = replace(report, event=message.event)
+        return self._post("track", body, [message], cancel, deadline, report)[0]
 
     def _post(
         self,
@@ -275,6 +339,7 @@ class SegmentClient:
         messages: Sequence[TrackMessage],
         cancel: CancelToken | None,
         deadline: Deadline,
+        report: _Reporter | None = None,
     ) -> list[SendResult]:
         url = self.endpoint.url(path)
         started = time.monotonic()
@@ -282,7 +347,7 @@ class SegmentClient:
         waited = 0.0
         out_of_time = False
         for number in range(1, self.retry.max_attempts + 1):
-            outcome = self._attempt(url, make_body(), number, cancel, deadline)
+            outcome = self._attempt(url, make_body(), number, cancel, deadline, report)
             attempts.append(
                 Attempt(number, outcome.status, outcome.error_text, outcome.elapsed_ms, waited)
             )
@@ -294,6 +359,10 @@ class SegmentClient:
                 out_of_time = True  # the wait, or the wait and a try, would pass the deadline
                 break
             waited = round(delay, 3)
+            if report is not None:
+                asked = outcome.retry_after is not None and outcome.detail != "mid_answer"
+                why = retry_reason(outcome.error_kind, outcome.status, self.endpoint, asked)
+                report(number + 1, "waiting", why, retry_in=delay)
             if cancel is not None and cancel.wait(delay):
                 outcome = replace(outcome, error_kind=ErrorKind.CANCELLED)
                 break
@@ -312,6 +381,7 @@ class SegmentClient:
         number: int,
         cancel: CancelToken | None,
         deadline: Deadline,
+        report: _Reporter | None = None,
     ) -> _Outcome:
         """One POST; never raises for network trouble, which becomes an error kind instead."""
         left = deadline.left()
@@ -327,17 +397,24 @@ class SegmentClient:
             "write": limit,
             "pool": limit,
         }
+        extensions: dict[str, Any] = {"timeout": timeouts}
+        if report is not None:
+            endpoint = self.endpoint
+
+            def trace(name: str, info: dict[str, Any]) -> None:  # httpcore's trace extension
+                if name == "http11.receive_response_headers.started":
+                    report(number, "sending", awaiting(endpoint))
+
+            extensions["trace"] = trace
         request = self._http.build_request(
-            "POST",
-            url,
-            content=body.encode(),
-            headers=headers,
-            extensions={"timeout": timeouts},
+            "POST", url, content=body.encode(), headers=headers, extensions=extensions
         )
         sent = _redacted(request, body)
         started = time.monotonic()
         if cancel is not None and cancel.cancelled:
             return _Outcome(sent, limit, allowed, error_kind=ErrorKind.CANCELLED)
+        if report is not None:
+            report(number, "connecting", connecting(self.endpoint))
         sockets = self._sockets
         watch = Watch(limit, lambda expired: sockets.cut(expired, Cut.DEADLINE))
         sockets.begin(watch)  # the watch is this attempt's token: a cut applies to it alone
@@ -411,6 +488,8 @@ class SegmentClient:
         kind, detail = _failure(error, answered)
         if kind in (ErrorKind.CONNECTION, ErrorKind.DNS) and self._proxy is not None:
             kind = ErrorKind.PROXY  # we never reached the endpoint, only the proxy in between
+        if kind is ErrorKind.PROXY and self._manual_proxy:
+            detail = "manual"
         return replace(outcome, error_kind=kind, error_text=technical, detail=detail)
 
     def _delay_before_retry(self, outcome: _Outcome, number: int) -> float | None:
@@ -499,6 +578,37 @@ class SegmentClient:
             payload=message.payload,
             body_truncated=body is not None and (body.truncated or body.declared is not None),
         )
+
+
+@dataclass(frozen=True)
+class _Reporter:
+    """Turns what one event's send is doing into SendProgress reports."""
+
+    on_progress: OnProgress
+    deadline: Deadline
+    event_index: int
+    events_total: int
+    event: str
+    max_attempts: int
+
+    def __call__(
+        self, attempt: int, phase: Phase, reason: str, retry_in: float | None = None
+    ) -> None:
+        progress = SendProgress(
+            self.event_index,
+            self.events_total,
+            self.event,
+            attempt,
+            self.max_attempts,
+            phase,
+            retry_in,
+            self.deadline.left(),
+            reason,
+        )
+        try:
+            self.on_progress(progress)
+        except Exception:  # a report is advisory: a failing one must not end the send
+            log.exception("A progress report failed")
 
 
 @dataclass(frozen=True)
@@ -713,6 +823,15 @@ def _duration(seconds: float) -> str:
     return "more than a day"
 
 
+def _receiver_name(endpoint: Endpoint) -> str:
+    """Who a request that went out may have reached, for the Cancelled message."""
+    if endpoint.region is Region.LOCAL:
+        return f"the sandbox on this computer ({printable(endpoint.host)})"
+    if endpoint.region is Region.CUSTOM:
+        return printable(endpoint.host)
+    return "Segment"
+
+
 def _size(count: int) -> str:
     if count >= 1024**3:
         return f"{count / 1024**3:.1f} GB"
@@ -798,7 +917,7 @@ def explain(
     connect_tries = after_tries if allowed.by_send(connect) else tries
     messages = {
         ErrorKind.CANCELLED: "Cancelled. If a request was already on its way it may still have "
-        "reached Segment; nothing more will be sent.",
+        f"reached {_receiver_name(endpoint)}; nothing more will be sent.",
         ErrorKind.NOT_SENT: "Not sent: the time limit for this send ran out before its turn.",
         ErrorKind.TIMEOUT: {
             "mid_answer": f"{host} started to answer but did not finish {within}{tries_within}: "
@@ -827,8 +946,13 @@ def explain(
             "if your company inspects web traffic, its certificate must be in this computer's "
             "trust store (ask IT)."
         ),
-        ErrorKind.PROXY: "The proxy server set for this computer (HTTPS_PROXY) could not be "
-        f"reached or would not connect to {host}. Check the proxy settings, or ask IT.",
+        ErrorKind.PROXY: (
+            "The proxy server set in the app's network settings could not be reached or would "
+            f"not connect to {host}. Check its address there, or ask IT."
+            if detail == "manual"
+            else "The proxy server set for this computer (HTTPS_PROXY) could not be reached or "
+            f"would not connect to {host}. Check the proxy settings, or ask IT."
+        ),
         ErrorKind.DISCONNECTED: (
             f"{host} started to answer but closed the connection before finishing{tries}. The "
             "event may or may not have been recorded; try again in a few minutes."
