@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QRadioButton,
@@ -761,3 +762,177 @@ def test_pages_fit_in_800_by_600(qtbot: QtBot, wizard: SetupWizard) -> None:
     assert multi_line
     assert all(label.wordWrap() for label in multi_line)
     assert isinstance(wizard.findChild(QRadioButton, "region_us"), QRadioButton)
+
+
+# --- leaving, Enter, focus, sizes, the sandbox shortcut ----------------------------------------
+
+
+def answer_when_asked(button_text: str) -> list[str]:
+    """Click `button_text` in the next message box that opens; returns what it said."""
+    said: list[str] = []
+
+    def answer() -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            said.append(f"{box.text()} {box.informativeText()}")
+            for candidate in box.buttons():
+                if candidate.text().replace("&", "") == button_text:
+                    candidate.click()
+                    return
+        QTimer.singleShot(20, answer)
+
+    QTimer.singleShot(0, answer)
+    return said
+
+
+def test_cancel_with_a_typed_key_asks_and_can_stay(
+    qtbot: QtBot, wizard: SetupWizard, settings: AppSettings
+) -> None:
+    walk_to(qtbot, wizard, PageId.WRITE_KEY)
+    line_edit(wizard, "write_key").setText(KEY)
+    said = answer_when_asked("Keep setting up")
+    click(qtbot, wizard.button(Cancel))
+    assert said
+    assert "the write key you typed" in said[0]
+    assert "keyring stays there" in said[0]
+    assert wizard.isVisible(), "Keep setting up keeps the wizard and the typed key"
+    assert line_edit(wizard, "write_key").text() == KEY
+
+    said = answer_when_asked("Leave setup")
+    with qtbot.waitSignal(wizard.rejected):
+        QTest.keyClick(line_edit(wizard, "write_key"), Qt.Key.Key_Escape)
+    assert said
+    assert not settings.setup_complete
+    assert settings.region == ""
+    assert KEY not in " ".join(said)
+
+
+def test_cancel_with_nothing_to_lose_does_not_ask(qtbot: QtBot, settings: AppSettings) -> None:
+    settings.region = "us"
+    wizard = make_wizard(qtbot, settings, KeyStore(backend=fail.Keyring()))
+    with qtbot.waitSignal(wizard.rejected, timeout=2_000):
+        click(qtbot, wizard.button(Cancel))
+
+
+def test_enter_on_a_focused_link_goes_next_not_to_the_web(
+    qtbot: QtBot, wizard: SetupWizard, opened: list[str]
+) -> None:
+    wizard.draft.key = HELD
+    walk_to(qtbot, wizard, PageId.WRITE_KEY)
+    wizard.activateWindow()
+    qtbot.waitUntil(wizard.isActiveWindow)
+    keys = button(wizard, "open_keys")
+    keys.setFocus()
+    QTest.keyClick(keys, Qt.Key.Key_Return)
+    wait_for_page(qtbot, wizard, PageId.TEST)
+    assert opened == []
+
+    walk_to(qtbot, wizard, PageId.DESTINATIONS)
+    destinations = button(wizard, "open_destinations")
+    destinations.setFocus()
+    QTest.keyClick(destinations, Qt.Key.Key_Return)
+    wait_for_page(qtbot, wizard, PageId.FINISH)
+    debugger = button(wizard, "open_debugger")
+    debugger.setFocus()
+    with qtbot.waitSignal(wizard.accepted):
+        QTest.keyClick(debugger, Qt.Key.Key_Enter)
+    assert opened == []
+
+
+def test_focus_lands_on_the_shown_page(qtbot: QtBot, wizard: SetupWizard) -> None:
+    wizard.activateWindow()
+    qtbot.waitUntil(wizard.isActiveWindow)
+    walk_to(qtbot, wizard, PageId.SOURCE)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is wizard.button(Next))
+    walk_to(qtbot, wizard, PageId.WRITE_KEY)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is line_edit(wizard, "write_key"))
+    click(qtbot, button(wizard, "sandbox"))
+    walk_to(qtbot, wizard, PageId.CHATLIO)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is wizard.button(Next))
+
+
+def test_try_without_an_account_from_the_welcome_and_eu_pages(
+    qtbot: QtBot, wizard: SetupWizard, settings: AppSettings
+) -> None:
+    click(qtbot, button(wizard, "try_sandbox"))
+    assert wizard.currentId() == PageId.TEST
+    assert wizard.draft.sandbox
+    assert wizard.trial.use_sandbox
+    click(qtbot, wizard.button(QWizard.WizardButton.BackButton))
+    assert wizard.currentId() == PageId.WELCOME
+
+    choose_region(qtbot, wizard, "eu")
+    go_next(qtbot, wizard)
+    assert wizard.currentId() == PageId.EU_WORKSPACE
+    click(qtbot, button(wizard, "try_sandbox_eu"))
+    assert wizard.currentId() == PageId.TEST
+    walk_to(qtbot, wizard, PageId.FINISH)
+    with qtbot.waitSignal(wizard.accepted):
+        click(qtbot, wizard.button(Finish))
+    assert settings.key_storage == "sandbox"
+
+
+def test_an_empty_source_name_says_why_next_is_off(qtbot: QtBot, wizard: SetupWizard) -> None:
+    walk_to(qtbot, wizard, PageId.SOURCE)
+    line_edit(wizard, "source_name").setText("")
+    reason = notice(wizard, "name_notice")
+    assert reason.isVisible()
+    assert "Next stays off" in reason.text()
+    line_edit(wizard, "source_name").setText("Chatlio")
+    assert not reason.isVisible()
+
+
+def test_back_and_next_stay_off_while_the_test_page_sends(
+    qtbot: QtBot, wizard: SetupWizard
+) -> None:
+    wizard.draft.sandbox = True
+    walk_to(qtbot, wizard, PageId.TEST)
+    back = wizard.button(QWizard.WizardButton.BackButton)
+    assert back.isEnabled()
+    wizard.trial.busy = True  # what the send panel says while it sends
+    assert not back.isEnabled()
+    assert not wizard.button(Next).isEnabled()
+    wizard.trial.busy = False
+    assert back.isEnabled()
+    assert can_go_next(wizard)
+
+
+def test_finish_carries_the_test_results_to_the_session(qtbot: QtBot, wizard: SetupWizard) -> None:
+    from app.ui.session import SendRecord
+
+    wizard.draft.sandbox = True
+    walk_to(qtbot, wizard, PageId.TEST)
+    record = SendRecord("visitor", "conversation", sandbox=True, total=6)
+    wizard.trial.begin_send(record)
+    assert wizard.session.last_send is None
+    walk_to(qtbot, wizard, PageId.FINISH)
+    with qtbot.waitSignal(wizard.accepted):
+        click(qtbot, wizard.button(Finish))
+    assert wizard.session.last_send is record
+
+
+def test_finish_in_sandbox_mode_offers_no_debugger(qtbot: QtBot, wizard: SetupWizard) -> None:
+    wizard.draft.sandbox = True
+    walk_to(qtbot, wizard, PageId.FINISH)
+    assert not button(wizard, "open_debugger").isVisible()
+    steps = child(wizard, QLabel, "next_steps")
+    assert isinstance(steps, QLabel)
+    assert "Debugger" not in steps.text()
+    assert "sandbox" in steps.text()
+
+
+def test_the_wizard_fits_the_screen_and_shows_a_whole_page_at_its_minimum(
+    qtbot: QtBot, wizard: SetupWizard
+) -> None:
+    free = wizard.screen().availableGeometry()
+    assert wizard.width() <= free.width()
+    assert wizard.height() <= free.height()
+    minimum = wizard.minimumSize()
+    assert minimum.width() >= 500
+    assert minimum.height() >= 380
+    wizard.resize(minimum)
+    walk_to(qtbot, wizard, PageId.WRITE_KEY)
+    for which in (Next, Cancel, QWizard.WizardButton.HelpButton):
+        shown = wizard.button(which)
+        assert shown.isVisible()
+        assert wizard.rect().contains(shown.geometry().translated(shown.parentWidget().pos()))

@@ -86,7 +86,6 @@ class SetupWizard(QWizard):
         self.setOption(QWizard.WizardOption.HaveHelpButton, True)
         self.helpRequested.connect(self.on_help_requested)
         self.currentIdChanged.connect(self.on_current_id_changed)
-        self._trial.changed.connect(self.on_trial_changed)
         # Only the first page before the window paints; the rest right after (see event()).
         welcome = WelcomePage(self._draft)
         welcome.sandbox_chosen.connect(self.on_sandbox_chosen)
@@ -133,6 +132,8 @@ class SetupWizard(QWizard):
         self.setPage(PageId.DESTINATIONS, DestinationsPage(draft))
         self.setPage(PageId.FINISH, FinishPage(draft))
         self.setPage(PageId.EU_WORKSPACE, eu)
+        # After the test page's own connection, which makes QWizard re-enable Back.
+        self._trial.changed.connect(self.on_trial_changed)
 
     def event(self, event: QEvent) -> bool:
         handled = super().event(event)
