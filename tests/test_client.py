@@ -321,6 +321,7 @@ def test_curl_reveals_the_key_only_on_request(client: SegmentClient) -> None:
     assert result.request.url in redacted
     revealed = result.request.as_curl(write_key=KEY)
     assert secret_forms(KEY)[1] in revealed
+    assert revealed.lower().count("authorization:") == 1, "the redacted header makes way"
 
 
 def test_retry_after_parsing() -> None:

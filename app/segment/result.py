@@ -55,6 +55,8 @@ class SentRequest:
         """A cURL command line; the key appears only when the caller passes it on purpose."""
         headers = dict(self.headers)
         if write_key is not None:
+            # The redacted header as sent, in whatever case httpx wrote it, makes way for it.
+            headers = {n: v for n, v in headers.items() if n.lower() != "authorization"}
             headers["Authorization"] = basic_auth(write_key)
         parts = ["curl", "-X", self.method, shlex.quote(self.url)]
         for name, value in headers.items():
