@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from app.segment.endpoint import EU_HOST, US_HOST
 from app.segment.result import WHAT_200_PROVES, Attempt, ErrorKind, SendResult
+from app.ui.sandbox_feed import SandboxFeed
 from app.ui.secret_clipboard import SecretClipboard
 
 if TYPE_CHECKING:
@@ -250,9 +251,18 @@ class ResponseView(QWidget):
         self._stack.addWidget(_scrolling(self._intro, "intro_scroll"))
         self._stack.addWidget(self._build_results())
         self._stack.setMinimumSize(1, 1)
+        # In sandbox mode a second tab lists what the sandbox received: the offline "I saw
+        # my events arrive", where Segment's Debugger would be.
+        self._feed = SandboxFeed(session)
+        self._pages = QTabWidget()
+        self._pages.setObjectName("response_pages")
+        self._pages.setAccessibleName("Answers, and what the sandbox received")
+        self._pages.setDocumentMode(True)
+        self._pages.addTab(self._stack, "Answers")
+        self._pages.addTab(self._feed, "Arrived in the sand&box")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self._stack)
+        layout.addWidget(self._pages)
         self.setMinimumSize(200, 200)
 
         session.changed.connect(self.on_session_changed)
@@ -406,6 +416,11 @@ class ResponseView(QWidget):
 
     @Slot()
     def on_session_changed(self) -> None:
+        sandbox = self._session.use_sandbox
+        self._pages.setTabVisible(1, sandbox)
+        self._pages.tabBar().setVisible(sandbox)
+        if not sandbox:
+            self._pages.setCurrentIndex(0)
         record = self._session.last_send
         if record is not self._record:
             self._record, self._rows = record, 0

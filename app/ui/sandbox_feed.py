@@ -282,6 +282,7 @@ class SandboxFeed(QWidget):
 
         self._model = FeedModel(self)
         self._list = QTableView()
+        self._list.setCornerButtonEnabled(False)  # no "select all" stop for Tab
         self._list.setObjectName("feed_events")
         self._list.setAccessibleName("Received events, newest first")
         self._list.setModel(self._model)
@@ -316,6 +317,7 @@ class SandboxFeed(QWidget):
         self._no_selection.setMargin(12)
         self._properties_model = PropertiesModel(self)
         self._properties = QTableView()
+        self._properties.setCornerButtonEnabled(False)
         self._properties.setObjectName("feed_properties")
         self._properties.setAccessibleName("Properties of the chosen event")
         self._properties.setModel(self._properties_model)
