@@ -1,13 +1,20 @@
-"""The test-event buttons: one per Live Chat event and one for a whole conversation."""
+"""The send panel: one button per Live Chat event and one for a whole conversation, what a send
+is doing while it runs, and the answers beside it."""
 
 from __future__ import annotations
 
+import html
+import logging
+import math
+import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QFormLayout,
     QGridLayout,
@@ -26,44 +33,220 @@ from PySide6.QtWidgets import (
 
 from app.chatlio import EVENTS, EVENTS_BY_NAME, PROPERTIES, Agent, Conversation, TestEvent, new_id
 from app.segment import links
+from app.segment.proxy import ProxyMode
 from app.ui import browser
 from app.ui.response_view import ResponseView
+from app.ui.session import SendRecord
 from app.ui.worker import run_in_background
-
-# After Cancel, how long to wait for the worker before the panel stops waiting for it.
-ABANDON_AFTER_MS = 500
 
 if TYPE_CHECKING:
     from app.segment.cancel import CancelToken
+    from app.segment.progress import SendProgress
     from app.segment.result import SendResult
     from app.sending import SendOutcome
     from app.ui.session import Session
 
+log = logging.getLogger(__name__)
+
+# After Stop, how long to wait for the worker before the panel stops waiting for it.
+ABANDON_AFTER_MS = 500
+# How often the status line counts down while a send runs.
+TICK_MS = 1000
+SPLITTER = "send_panel"
+COLUMNS = 2  # event buttons per row
+
+
+def clock(seconds: float) -> str:
+    """A countdown as a person reads it: '12 s', '1 min', '3 min 20 s' (whole seconds, up)."""
+    whole = max(0, math.ceil(seconds - 1e-9))
+    if whole < 60:
+        return f"{whole} s"
+    minutes, rest = divmod(whole, 60)
+    return f"{minutes} min" + (f" {rest} s" if rest else "")
+
+
+def describe_progress(progress: SendProgress, elapsed: float, limit: float) -> str:
+    """Three lines for the status: the event and try, what is awaited, the time left.
+
+    `elapsed`: seconds since the report arrived; `limit`: the send's time limit in seconds.
+    """
+    short = progress.event.removeprefix("Live Chat ")
+    if progress.events_total > 1:
+        what = f"Sending event {progress.event_index} of {progress.events_total}: {short}"
+    else:
+        what = f"Sending {short}"
+    if progress.attempt > 1:
+        what += f", try {progress.attempt} of {progress.max_attempts}"
+    reason = progress.reason[:1].upper() + progress.reason[1:]
+    if progress.phase == "waiting" and progress.retry_in_s is not None:
+        wait = progress.retry_in_s - elapsed
+        reason += f": trying again in {clock(wait)}" if wait > 0.5 else ": trying again now"
+    elif not reason.endswith("…"):
+        reason += "…"
+    left = clock(progress.deadline_left_s - elapsed)
+    return f"{what}\n{reason}\n{left} left of the {clock(limit)} time limit"
+
 
 class SendPanel(QWidget):
-    """Sends test events off the GUI thread and shows each answer in a ResponseView.
+    """Sends test events off the GUI thread; the session's last send shows in a ResponseView.
 
-    Signals: busy_changed(bool), finished(list[SendResult]).
+    Enabled state follows the session (a key, no send running). Actions, added to the panel
+    so their shortcuts work in any window that holds it: `send_conversation_action`
+    (Ctrl+Return) and `stop_action`.
+
+    Signals: busy_changed(bool), finished(list[SendResult]) once a send ends,
+    key_requested() — the user wants to enter the write key.
     """
-
 
     busy_changed = Signal(bool)
     finished = Signal(list)
+    key_requested = Signal()
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._session = session
         self._cancel: CancelToken | None = None
-        conversation = Conversation(visitor_id=session.settings.visitor_id)
+        self._record: SendRecord | None = None
+        self._progress_report: SendProgress | None = None
+        self._reported_at = 0.0
+        # Where focus was when a send began, if the send's own buttons were about to lose it.
+        self._return_focus: QWidget | None = None
 
+        self.send_conversation_action = QAction("Send a whole &conversation", self)
+        self.send_conversation_action.setShortcuts(
+            [QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")]
+        )
+        self.send_conversation_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.send_conversation_action.triggered.connect(self.send_conversation)
+        # No shortcut: Esc would also close the wizard that holds the panel.
+        self.stop_action = QAction("&Stop sending", self)
+        self.stop_action.triggered.connect(self.on_stop_clicked)
+        self.addActions([self.send_conversation_action, self.stop_action])
+
+        target_box = self._build_target()
+        send_box = self._build_send()
+        props_box = self._build_properties()
+
+        controls = QWidget()
+        controls_layout = QVBoxLayout(controls)
+        controls_layout.addWidget(target_box)
+        controls_layout.addWidget(send_box)
+        controls_layout.addWidget(props_box)
+        controls_layout.addStretch()
+        scroll = QScrollArea()
+        scroll.setObjectName("send_controls")
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # no empty Tab stop before the buttons
+        scroll.setWidget(controls)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Never narrower than the controls: they scroll vertically, never sideways.
+        scrollbar = scroll.verticalScrollBar().sizeHint().width()
+        scroll.setMinimumWidth(controls.minimumSizeHint().width() + scrollbar)
+
+        self.view = ResponseView(session)
+        self.view.debugger_requested.connect(self.on_view_debugger_requested)
+        self._splitter = QSplitter(Qt.Orientation.Horizontal)
+        self._splitter.setObjectName("send_splitter")
+        self._splitter.addWidget(scroll)
+        self._splitter.addWidget(self.view)
+        self._splitter.setStretchFactor(0, 2)
+        self._splitter.setStretchFactor(1, 3)
+        self._splitter.setChildrenCollapsible(False)
+        state = session.settings.splitter(SPLITTER)
+        if state is not None:
+            self._splitter.restoreState(state)
+        self._splitter.splitterMoved.connect(self.on_splitter_moved)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._splitter)
+
+        self._tick = QTimer(self)
+        self._tick.setInterval(TICK_MS)
+        self._tick.timeout.connect(self.on_tick_timeout)
+        session.changed.connect(self.on_session_changed)
+        self.refresh()
+
+    # --- building ---------------------------------------------------------------------------
+
+    def _build_target(self) -> QGroupBox:
         self._target = QLabel()
+        self._target.setObjectName("send_target")
         self._target.setWordWrap(True)
+        self._target.setTextFormat(Qt.TextFormat.RichText)
         self._target.setAccessibleName("Where test events go")
+        self._enter_key = QPushButton("Enter the &write key…")
+        self._enter_key.setObjectName("enter_key")
+        self._enter_key.setAccessibleName("Enter the write key")
+        self._enter_key.clicked.connect(self.key_requested)
+        row = QHBoxLayout()
+        row.addWidget(self._enter_key)
+        row.addStretch()
+        box = QGroupBox("Where test events go")
+        layout = QVBoxLayout(box)
+        layout.addWidget(self._target)
+        layout.addLayout(row)
+        return box
 
+    def _build_send(self) -> QGroupBox:
+        self._event_buttons: list[QPushButton] = []
+        grid = QGridLayout()
+        for index, spec in enumerate(EVENTS):
+            caption = spec.name.removeprefix("Live Chat ")
+            # Digits 1..N: letters are taken by the windows and tabs around the panel.
+            mnemonic = f"&{index + 1} " if index < 9 else ""
+            button = QPushButton(f"{mnemonic}{caption}")
+            button.setObjectName(f"send_{spec.short_name}")
+            button.setAccessibleName(f"Send {spec.name}")
+            button.setToolTip(f"{spec.description}\nSends one '{spec.name}' event.")
+            button.clicked.connect(lambda _=False, name=spec.name: self.send_event(name))
+            grid.addWidget(button, index // COLUMNS, index % COLUMNS)
+            self._event_buttons.append(button)
+        rows = math.ceil(len(EVENTS) / COLUMNS)
+        self._conversation_button = QPushButton("Send a whole &conversation")
+        self._conversation_button.setObjectName("send_conversation")
+        self._conversation_button.setAccessibleName("Send a whole test conversation")
+        self._conversation_button.setToolTip(
+            "Started, two messages each way, Ended: six events in order, like a real chat."
+            "\nShortcut: Ctrl+Return."
+        )
+        self._conversation_button.clicked.connect(self.send_conversation)
+        grid.addWidget(self._conversation_button, rows, 0, 1, COLUMNS)
+
+        self._stop_button = QPushButton("Stop sendin&g")
+        self._stop_button.setObjectName("stop_sending")
+        self._stop_button.setAccessibleName("Stop sending test events")
+        self._stop_button.clicked.connect(self.on_stop_clicked)
+        self._progress = QProgressBar()
+        self._progress.setObjectName("send_progress")
+        self._progress.setAccessibleName("Test events answered")
+        self._progress.setFormat("%v of %m answered")
+        self._progress.setRange(0, 1)
+        self._progress.setValue(0)
+        busy_row = QHBoxLayout()
+        busy_row.addWidget(self._progress, 1)
+        busy_row.addWidget(self._stop_button)
+        self._status = QLabel()
+        self._status.setObjectName("send_status")
+        self._status.setWordWrap(True)
+        self._status.setAccessibleName("Sending status")
+        self._status.setTextFormat(Qt.TextFormat.PlainText)
+        box = QGroupBox("Send test events")
+        layout = QVBoxLayout(box)
+        layout.addLayout(grid)
+        layout.addLayout(busy_row)
+        layout.addWidget(self._status)
+        return box
+
+    def _build_properties(self) -> QGroupBox:
+        session = self._session
+        conversation = Conversation(visitor_id=session.settings.visitor_id)
         self._visitor = QLineEdit(conversation.visitor_id)
+        self._visitor.setObjectName("send_visitor_id")
         self._visitor.setAccessibleName("Test visitor id")
         self._visitor.editingFinished.connect(self.on_visitor_editing_finished)
         self._id_kind = QComboBox()
+        self._id_kind.setObjectName("send_id_kind")
         self._id_kind.addItems(["as anonymousId", "as userId"])
         self._id_kind.setCurrentIndex(1 if session.settings.as_user_id else 0)
         self._id_kind.setAccessibleName("Send the visitor id as")
@@ -71,7 +254,8 @@ class SendPanel(QWidget):
             "Chatlio's public docs do not say which one it sends; anonymousId is the usual choice."
         )
         self._id_kind.currentIndexChanged.connect(self.on_id_kind_current_index_changed)
-        new_visitor = QPushButton("Ne&w")
+        new_visitor = QPushButton("New &id")
+        new_visitor.setObjectName("new_visitor")
         new_visitor.setAccessibleName("Make a new test visitor id")
         new_visitor.clicked.connect(self.on_new_visitor_clicked)
         visitor_row = QHBoxLayout()
@@ -81,13 +265,12 @@ class SendPanel(QWidget):
         visitor_label.setBuddy(self._visitor)
 
         self._fields: dict[str, QLineEdit | QSpinBox] = {}
-        properties = QFormLayout()
-        properties.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        properties.addRow(visitor_label, self._visitor)
-        properties.addRow("", visitor_row)
-        start = conversation.events()
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.addRow(visitor_label, self._visitor)
+        form.addRow("", visitor_row)
         initial: dict[str, Any] = {}
-        for event in start:
+        for event in conversation.events():
             initial.update(event.properties)
         initial["message_id"] = new_id("test-message")
         for name, spec in PROPERTIES.items():
@@ -99,6 +282,7 @@ class SendPanel(QWidget):
                 field.setValue(int(initial[name]))
             else:
                 field = QLineEdit(str(initial[name]))
+            field.setObjectName(f"property_{name}")
             field.setToolTip(spec.description)
             field.setAccessibleName(name)
             field.setAccessibleDescription(spec.description)
@@ -106,111 +290,53 @@ class SendPanel(QWidget):
             label = QLabel(f"{name}:")
             label.setBuddy(field)
             label.setToolTip(spec.description)
-            properties.addRow(label, field)
-        props_box = QGroupBox("Properties sent with the events")
-        props_box.setLayout(properties)
-
-        self._event_buttons: list[QPushButton] = []
-        grid = QGridLayout()
-        for index, event_spec in enumerate(EVENTS):
-            caption = event_spec.name.removeprefix("Live Chat ")
-            button = QPushButton(f"&{index + 1} {caption}")
-            button.setAccessibleName(f"Send {event_spec.name}")
-            button.setToolTip(f"{event_spec.description}\nSends one '{event_spec.name}' event.")
-            button.clicked.connect(lambda _=False, name=event_spec.name: self.send_event(name))
-            grid.addWidget(button, index // 2, index % 2)
-            self._event_buttons.append(button)
-        self._conversation_button = QPushButton("Send a whole &conversation")
-        self._conversation_button.setAccessibleName("Send a whole test conversation")
-        self._conversation_button.setToolTip(
-            "Started, two messages each way, Ended: six events in order, like a real chat."
-        )
-        self._conversation_button.clicked.connect(self.send_conversation)
-        grid.addWidget(self._conversation_button, 2, 0, 1, 2)
-        self._cancel_button = QPushButton("Cance&l")
-        self._cancel_button.setAccessibleName("Cancel sending")
-        self._cancel_button.setEnabled(False)
-        self._cancel_button.clicked.connect(self.on_cancel_clicked)
-        self._progress = QProgressBar()
-        self._progress.setAccessibleName("Sending progress")
-        self._progress.setTextVisible(False)
-        self._progress.setRange(0, 0)  # indeterminate: sends report no percentage
-        self._progress.setMaximumHeight(12)
-        self._progress.hide()
-        self._status = QLabel()
-        self._status.setWordWrap(True)
-        self._status.setAccessibleName("Sending status")
-        busy_row = QHBoxLayout()
-        busy_row.addWidget(self._progress, 1)
-        busy_row.addWidget(self._cancel_button)
-        send_box = QGroupBox("Send test events")
-        send_layout = QVBoxLayout(send_box)
-        send_layout.addLayout(grid)
-        send_layout.addLayout(busy_row)
-        send_layout.addWidget(self._status)
-
-        controls = QWidget()
-        controls_layout = QVBoxLayout(controls)
-        controls_layout.addWidget(self._target)
-        controls_layout.addWidget(send_box)
-        controls_layout.addWidget(props_box)
-        controls_layout.addStretch()
-        scroll = QScrollArea()
-        scroll.setWidget(controls)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        # Never narrower than the controls: they scroll vertically, never sideways.
-        scrollbar = scroll.verticalScrollBar().sizeHint().width()
-        scroll.setMinimumWidth(controls.minimumSizeHint().width() + scrollbar)
-
-        self.view = ResponseView(session.write_key)
-        self.view.debugger_requested.connect(self.on_view_debugger_requested)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(scroll)
-        splitter.addWidget(self.view)
-        splitter.setStretchFactor(0, 2)
-        splitter.setStretchFactor(1, 3)
-        splitter.setChildrenCollapsible(False)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(splitter)
-        self.refresh()
+            form.addRow(label, field)
+        box = QGroupBox("Properties sent with the events")
+        box.setLayout(form)
+        return box
 
     # --- state ------------------------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Re-read where events go and whether there is a key (after the wizard changed them)."""
+        """Re-render where events go and what can be pressed, from the session."""
         session = self._session
-        if session.use_sandbox:
-            text = (
-                "Events go to the <b>built-in sandbox</b> on this computer: nothing reaches "
-                "Segment, and no write key is needed."
-            )
-        elif session.write_key() is None:
-            text = "<b>No write key yet.</b> Enter it in the write key step first."
-        else:
-            where = (
-                f"<b>{session.custom_endpoint.host}</b>"
-                if session.custom_endpoint is not None
-                else "<b>Segment (US)</b>"
-            )
-            text = (
-                f"Events go to {where}, source <b>{session.source_name}</b>, with the write key "
-                f"kept in {session.key_location or 'memory'}."
-            )
-        self._target.setText(text)
-        self._set_busy(self.is_busy())
-
-    def is_busy(self) -> bool:
-        return self._cancel is not None
-
-    def _set_busy(self, busy: bool) -> None:
-        can_send = not busy and self._session.write_key() is not None
+        self._target.setText(self._target_html())
+        self._enter_key.setVisible(not session.has_key)
+        can_send = session.has_key and not session.busy and not self.is_busy()
         for button in (*self._event_buttons, self._conversation_button):
             button.setEnabled(can_send)
-        self._cancel_button.setEnabled(busy)
-        self._progress.setVisible(busy)
+        self.send_conversation_action.setEnabled(can_send)
+        stoppable = self.is_busy() and self._cancel is not None and not self._cancel.cancelled
+        self._stop_button.setEnabled(stoppable)
+        self.stop_action.setEnabled(stoppable)
+
+    def _target_html(self) -> str:
+        session = self._session
+        if session.use_sandbox:
+            running = session.running_sandbox()
+            where = "the <b>built-in sandbox</b> on this computer"
+            if running is not None:
+                where += f" ({html.escape(running.url.removeprefix('http://'))})"
+            return f"Events go to {where}: nothing reaches Segment, and no write key is needed."
+        if not session.has_key:
+            return "<b>There is no write key yet</b>, so nothing can be sent."
+        endpoint = session.custom_endpoint
+        where = "Segment (US)" if endpoint is None else html.escape(endpoint.host)
+        location = html.escape(session.key_location or "memory")
+        text = (
+            f"Events go to <b>{where}</b>, source <b>{html.escape(session.source_name)}</b>, "
+            f"with the write key kept in {location}."
+        )
+        proxy = session.proxy
+        if proxy.mode is ProxyMode.NONE:
+            text += " They go directly, through no proxy."
+        elif proxy.mode is ProxyMode.MANUAL:
+            text += f" They go through the proxy <b>{html.escape(proxy.describe())}</b>."
+        return text
+
+    def is_busy(self) -> bool:
+        """This panel's own send is running."""
+        return self._cancel is not None
 
     def _conversation(self) -> Conversation:
         values = {name: self._value(name) for name in PROPERTIES}
@@ -250,25 +376,32 @@ class SendPanel(QWidget):
     def _send(self, events: list[TestEvent]) -> None:
         from app.segment.cancel import CancelToken
 
-        if self.is_busy():
+        session = self._session
+        if self.is_busy() or session.busy:
             return
         visitor_id = self._visitor.text().strip()
         if not visitor_id:
-            self._status.setText("Enter a test visitor id first, or press New for one.")
+            self._status.setText("Enter a test visitor id first, or press New id for one.")
             return
-        if self._session.write_key() is None:
-            self._status.setText("There is no write key yet: enter it in the write key step.")
+        if not session.has_key:
+            self._status.setText("There is no write key yet: enter it first.")
             return
         as_user_id = self._id_kind.currentIndex() == 1
-        session = self._session
-        self.view.clear()
         conversation_id = str(self._value("conversation_id"))
-        self.view.set_context(visitor_id, conversation_id, local=session.use_sandbox)
-        cancel = self._cancel = CancelToken()
         total = len(events)
-        self._status.setText(f"Sending 1 of {total}…" if total > 1 else "Sending…")
-        self._set_busy(True)
+        record = self._record = SendRecord(visitor_id, conversation_id, session.use_sandbox, total)
+        cancel = self._cancel = CancelToken()
+        self._progress_report = None
+        self._progress.setRange(0, total)
+        self._progress.setValue(0)
+        self._status.setText("Starting…")
+        self._park_focus()
+        session.begin_send(record)
+        session.busy = True  # re-renders: the send buttons go off, Stop comes on
+        self.refresh()
+        self._tick.start()
         self.busy_changed.emit(True)
+        deadline, proxy, retry = session.deadline, session.proxy, session.retry
 
         def work(report: Any) -> SendOutcome:
             # Imported here, on the worker: sending pulls in ssl and httpx.
@@ -280,81 +413,131 @@ class SendPanel(QWidget):
                 events,
                 Visitor(visitor_id, as_user_id=as_user_id),
                 conversation_id=conversation_id,
-                retry=session.retry,
+                deadline=deadline,
+                retry=retry,
                 cancel=cancel,
                 on_result=report,
+                on_progress=report,
+                proxy=proxy,
             )
-
-        def progress(result: SendResult) -> None:
-            if cancel is not self._cancel:
-                return  # a send the user cancelled and the panel already gave up on
-            self.view.add_result(result)
-            done = len(self.view.results())
-            if done < total and not cancel.cancelled:
-                self._status.setText(f"Sending {done + 1} of {total}…")
 
         run_in_background(
             work,
             lambda outcome: self._on_sent(cancel, outcome),
             lambda error: self._on_send_failed(cancel, error),
-            progress,
+            lambda value: self._on_report(cancel, value),
             name="send",
             owner=self,
         )
 
+    def _on_report(self, cancel: CancelToken, value: SendProgress | SendResult) -> None:
+        from app.segment.progress import SendProgress
+
+        if cancel is not self._cancel or self._record is None:
+            return  # a send the user stopped and the panel already gave up on
+        if isinstance(value, SendProgress):
+            self._progress_report, self._reported_at = value, time.monotonic()
+        else:
+            self._session.add_result(self._record, value)
+            self._progress.setValue(len(self._record.results))
+        if not cancel.cancelled:
+            self._render_progress()
+
+    def _render_progress(self) -> None:
+        report = self._progress_report
+        if report is None:
+            return
+        elapsed = time.monotonic() - self._reported_at
+        self._status.setText(describe_progress(report, elapsed, self._session.deadline))
+
     def _on_sent(self, cancel: CancelToken, outcome: SendOutcome) -> None:
         if cancel is not self._cancel:
             return
-        self._done()
-        if outcome.ok:
-            self._status.setText(f"{outcome.summary} Select one to see what it proves.")
-        elif outcome.cancelled:
-            self._status.setText(outcome.summary)
-        else:
-            self._status.setText(f"{outcome.summary} Select one to see why.")
+        self._done(outcome.summary)
         self.finished.emit(list(outcome.results))
 
     def _on_send_failed(self, cancel: CancelToken, error: BaseException) -> None:
         if cancel is not self._cancel:
             return
-        self._done()
         from app.sending import SendSetupError  # loaded on the worker already
 
         if isinstance(error, SendSetupError):
-            self._status.setText(f"Nothing was sent. {error}")
-            return
-        self._status.setText(
-            "Something unexpected stopped the send "
-            f"({type(error).__name__}). Nothing more was sent; try again."
-        )
+            self._done(f"Nothing was sent. {error}")
+        else:
+            log.error("The send stopped: %s", type(error).__name__)
+            self._done("Something unexpected stopped the send. Nothing more was sent; try again.")
+        self.finished.emit(list(self._record.results if self._record else []))
 
-    def _done(self) -> None:
+    def _done(self, summary: str) -> None:
+        record = self._record
         self._cancel = None
-        self._set_busy(False)
+        self._tick.stop()
+        self._status.setText(summary)
+        if record is not None:
+            self._progress.setValue(len(record.results))
+            self._session.end_send(record, summary)
+        self._session.busy = False
+        self.refresh()
+        self._restore_focus()
         self.busy_changed.emit(False)
+
+    # --- focus ------------------------------------------------------------------------------
+
+    def _park_focus(self) -> None:
+        """Disabling the focused button would push focus on to the next field (the visitor
+        id, selected): a second Space or a typed letter would replace it. Park it on the
+        status line meanwhile, and give it back when the send ends."""
+        focused = QApplication.focusWidget()
+        if focused in (*self._event_buttons, self._conversation_button):
+            self._return_focus = focused
+            self._status.setFocus(Qt.FocusReason.OtherFocusReason)
+        else:
+            self._return_focus = None
+
+    def _restore_focus(self) -> None:
+        back, self._return_focus = self._return_focus, None
+        if back is not None and QApplication.focusWidget() in (self._status, None):
+            back.setFocus(Qt.FocusReason.OtherFocusReason)
 
     # --- slots ------------------------------------------------------------------------------
 
     @Slot()
-    def on_cancel_clicked(self) -> None:
+    def on_session_changed(self) -> None:
+        self.refresh()
+
+    @Slot()
+    def on_tick_timeout(self) -> None:
+        if self._cancel is not None and not self._cancel.cancelled:
+            self._render_progress()
+
+    @Slot()
+    def on_stop_clicked(self) -> None:
         cancel = self._cancel
-        if cancel is not None:
+        if cancel is not None and not cancel.cancelled:
             cancel.cancel()
-            self._status.setText("Cancelling…")
-            self._cancel_button.setEnabled(False)
+            self._status.setText("Stopping…")
+            self.refresh()
             QTimer.singleShot(ABANDON_AFTER_MS, self, lambda: self._abandon(cancel))
 
+    def on_cancel_clicked(self) -> None:
+        """The benchmarks' name for Stop sending."""
+        self.on_stop_clicked()
+
     def _abandon(self, cancel: CancelToken) -> None:
-        """Cancel still pending: a connection is being set up. Stop waiting for it here."""
+        """Stop still pending: a connection is being set up. Stop waiting for it here."""
         if cancel is not self._cancel:
             return
-        results = self.view.results()
-        self._done()
-        self._status.setText(
-            f"Cancelled: {sum(r.ok for r in results)} of {len(results)} test events arrived "
-            "first. A connection that was still being set up will end on its own."
+        results = list(self._record.results) if self._record else []
+        total = self._record.total if self._record else len(results)
+        self._done(
+            f"Stopped: {sum(r.ok for r in results)} of {total} test events arrived first. "
+            "A connection that was still being set up will end on its own."
         )
         self.finished.emit(results)
+
+    @Slot(int, int)
+    def on_splitter_moved(self, pos: int, index: int) -> None:
+        self._session.settings.set_splitter(SPLITTER, self._splitter.saveState())
 
     @Slot()
     def on_new_visitor_clicked(self) -> None:
