@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QSize, QTimer, Slot
-from PySide6.QtWidgets import QMessageBox, QWidget, QWizard
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget, QWizard
 
 from app.ui.draft import SetupDraft
 from app.ui.page_kit import Page, PageId
@@ -80,12 +80,15 @@ class SetupWizard(QWizard):
         self._panel_factory = panel_factory
         self._all_pages = False
         self._sandbox_jump = False  # Next from "Try it without a Segment account"
+        self._focus_before_send: QWidget | None = None
         self.setWindowTitle("Chatlio Segment Setup")
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
         self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)
         self.setOption(QWizard.WizardOption.HaveHelpButton, True)
         self.helpRequested.connect(self.on_help_requested)
         self.currentIdChanged.connect(self.on_current_id_changed)
+        # Before the test page's own connection, which turns Next off: see _park_focus.
+        self._trial.changed.connect(self._park_focus)
         # Only the first page before the window paints; the rest right after (see event()).
         welcome = WelcomePage(self._draft)
         welcome.sandbox_chosen.connect(self.on_sandbox_chosen)
@@ -218,12 +221,37 @@ class SetupWizard(QWizard):
     @Slot()
     def on_trial_changed(self) -> None:
         """Back and Next stay off while the test page sends (QWizard re-enables them itself)."""
-        busy = self._trial.busy
         back = self.button(QWizard.WizardButton.BackButton)
-        if busy:
+        if self._trial.busy:
             back.setEnabled(False)
-        elif not back.isEnabled() and self.currentId() != self.startId():
+            return
+        if not back.isEnabled() and self.currentId() != self.startId():
             back.setEnabled(True)
+        # Back or Next had focus when the send began (Ctrl+Return): give it back, unless the
+        # user has moved on from where it was parked.
+        was, self._focus_before_send = self._focus_before_send, None
+        focused = QApplication.focusWidget()
+        parked = focused is None or focused.objectName() == "send_status"
+        if was is not None and parked and was.isVisible() and was.isEnabled():
+            was.setFocus()
+
+    @Slot()
+    def _park_focus(self) -> None:
+        """A send from Back or Next (Ctrl+Return) turns them off, and Qt would push focus on
+        to the next field, where a typed letter replaces the visitor id: park it on the send
+        panel's status line meanwhile; on_trial_changed gives it back."""
+        focused = QApplication.focusWidget()
+        buttons = [
+            self.button(b)
+            for b in (QWizard.WizardButton.BackButton, QWizard.WizardButton.NextButton)
+        ]
+        if not self._trial.busy or self._focus_before_send is not None or focused not in buttons:
+            return
+        panel = self.test_panel()
+        status = panel.findChild(QWidget, "send_status") if panel is not None else None
+        if status is not None:
+            self._focus_before_send = focused
+            status.setFocus()
 
     @Slot(int)
     def on_current_id_changed(self, _page_id: int) -> None:
