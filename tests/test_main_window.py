@@ -6,7 +6,7 @@ from pathlib import Path
 
 import keyring.backends.fail
 import pytest
-from PySide6.QtWidgets import QPushButton
+from PySide6.QtWidgets import QLabel, QPushButton
 from pytestqt.qtbot import QtBot
 
 from app.keystore import KeyStore
@@ -28,6 +28,24 @@ def returning_session(tmp_path: Path, store: KeyStore, storage: str = "keyring")
     return Session(settings, keystore=store)
 
 
+def header(window: MainWindow) -> str:
+    label = window.findChild(QLabel, "header")
+    assert isinstance(label, QLabel)
+    return label.text()
+
+
+def target(window: MainWindow) -> str:
+    label = window.findChild(QLabel, "send_target")
+    assert isinstance(label, QLabel)
+    return label.text()
+
+
+def conversation(window: MainWindow) -> QPushButton:
+    button = window.findChild(QPushButton, "send_conversation")
+    assert isinstance(button, QPushButton)
+    return button
+
+
 def shown_wizard(controller: AppController) -> SetupWizard:
     assert isinstance(controller.wizard, SetupWizard)
     return controller.wizard
@@ -45,12 +63,12 @@ def test_returning_user_lands_on_the_test_screen_with_the_stored_key(
     window = controller.window
     assert isinstance(window, MainWindow)
     qtbot.addWidget(window)
-    assert "reading the write key" in window._header.text()
+    assert "reading the write key" in header(window)
     qtbot.waitUntil(lambda: session.write_key() == KEY, timeout=5000)
-    assert "GNOME Keyring" in window._header.text()
-    assert "Chatlio Prod" in window._header.text()
-    assert KEY not in window._header.text()
-    assert window.panel._conversation_button.isEnabled()
+    assert "GNOME Keyring" in header(window)
+    assert "Chatlio Prod" in header(window)
+    assert KEY not in header(window)
+    assert conversation(window).isEnabled()
 
     window.setup_requested.emit()
     wizard = shown_wizard(controller)
@@ -65,25 +83,25 @@ def test_missing_key_says_how_to_fix_it(
     session = returning_session(tmp_path, KeyStore(backend=secret_service.backend()))
     window = MainWindow(session)
     qtbot.addWidget(window)
-    qtbot.waitUntil(lambda: "No write key is stored" in window._header.text(), timeout=5000)
-    assert "Run the setup again" in window._header.text()
-    assert not window.panel._conversation_button.isEnabled()
+    qtbot.waitUntil(lambda: "No write key is stored" in header(window), timeout=5000)
+    assert "run the setup again" in header(window)
+    assert not conversation(window).isEnabled()
 
 
 def test_unavailable_keyring_is_explained(qtbot: QtBot, tmp_path: Path) -> None:
     store = KeyStore(backend=keyring.backends.fail.Keyring())
     window = MainWindow(returning_session(tmp_path, store))
     qtbot.addWidget(window)
-    qtbot.waitUntil(lambda: "keyring" in window._header.text().lower(), timeout=5000)
-    qtbot.waitUntil(lambda: "Run the setup again" in window._header.text(), timeout=5000)
-    assert "Traceback" not in window._header.text()
+    qtbot.waitUntil(lambda: "keyring" in header(window).lower(), timeout=5000)
+    qtbot.waitUntil(lambda: "run the setup again" in header(window), timeout=5000)
+    assert "Traceback" not in header(window)
 
 
 def test_session_only_key_is_gone_next_time(qtbot: QtBot, tmp_path: Path) -> None:
     store = KeyStore(backend=keyring.backends.fail.Keyring())
     window = MainWindow(returning_session(tmp_path, store, storage="session"))
     qtbot.addWidget(window)
-    assert "last session only" in window._header.text()
+    assert "last session only" in header(window)
 
 
 def test_geometry_persists(qtbot: QtBot, tmp_path: Path) -> None:
@@ -124,9 +142,79 @@ def test_cancelling_setup_again_leaves_the_window_telling_the_truth(
     qtbot.waitUntil(lambda: session.write_key() == KEY, timeout=5000)
     window.setup_requested.emit()
     wizard = shown_wizard(controller)
-    session.use_sandbox = True  # what ticking "try it without a Segment account" does
-    wizard.reject()
+    qtbot.addWidget(wizard, before_close_func=lambda w: w.discard())
+    wizard.draft.sandbox = True  # what "try it without a Segment account" does
+    wizard.discard()
     assert controller.wizard is None
-    assert "sandbox" in window._header.text()
-    assert "sandbox" in window.panel._target.text()
+    assert not session.use_sandbox, "a cancelled setup changes nothing"
+    assert "GNOME Keyring" in header(window)
+    assert "sandbox" not in target(window)
+    session.close()
+
+
+def test_after_a_session_only_restart_the_window_takes_the_key_itself(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    from PySide6.QtWidgets import QApplication, QLineEdit
+
+    from app.ui.main_window import KeyDialog
+
+    store = KeyStore(backend=keyring.backends.fail.Keyring())
+    session = returning_session(tmp_path, store, storage="session")
+    window = MainWindow(session)
+    qtbot.addWidget(window)
+    window.show()
+    assert "Change the write key" in header(window)
+    assert not conversation(window).isEnabled()
+    enter = window.findChild(QPushButton, "enter_key")
+    assert isinstance(enter, QPushButton)
+    assert enter.isVisible()
+
+    enter.click()
+    qtbot.waitUntil(lambda: isinstance(QApplication.activeModalWidget(), KeyDialog))
+    dialog = QApplication.activeModalWidget()
+    assert isinstance(dialog, KeyDialog)
+    field = dialog.findChild(QLineEdit, "write_key")
+    assert isinstance(field, QLineEdit)
+    field.setText(KEY + "f")
+    only = dialog.findChild(QPushButton, "session_only")
+    assert isinstance(only, QPushButton)
+    only.click()
+    assert not dialog.isVisible()
+    assert session.write_key() == KEY + "f"
+    assert conversation(window).isEnabled()
+    assert "this session only" in header(window)
+    assert KEY not in header(window)
+    assert not enter.isVisible()
+    session.close()
+
+
+def test_the_menu_bar_has_the_standard_shortcuts(qtbot: QtBot, tmp_path: Path) -> None:
+    from PySide6.QtGui import QAction, QKeySequence
+
+    store = KeyStore(backend=keyring.backends.fail.Keyring())
+    session = returning_session(tmp_path, store, storage="sandbox")
+    session.use_sandbox = True
+    window = MainWindow(session)
+    qtbot.addWidget(window)
+    actions = {a.text().replace("&", ""): a for a in window.findChildren(QAction)}
+    shortcuts = {name: [s.toString() for s in a.shortcuts()] for name, a in actions.items()}
+    assert "Ctrl+Q" in shortcuts["Quit"]
+    assert "F1" in shortcuts["Help"]
+    assert "Ctrl+Return" in shortcuts["Send a whole conversation"]
+    assert QKeySequence("Ctrl+,").toString() in shortcuts["Settings…"]
+    menus = [a.text() for a in window.menuBar().actions()]
+    assert menus == ["&File", "Se&nd", "&Help"]
+    session.close()
+
+
+def test_the_default_size_fits_the_screen(qtbot: QtBot, tmp_path: Path) -> None:
+    store = KeyStore(backend=keyring.backends.fail.Keyring())
+    session = returning_session(tmp_path, store, storage="sandbox")
+    session.use_sandbox = True
+    window = MainWindow(session)
+    qtbot.addWidget(window)
+    free = window.screen().availableGeometry()
+    assert window.width() <= free.width()
+    assert window.height() <= free.height()
     session.close()

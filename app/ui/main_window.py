@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal, Slot
-from PySide6.QtGui import QCloseEvent
+import enum
+
+from PySide6.QtCore import QPoint, QSize, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -16,15 +20,32 @@ from PySide6.QtWidgets import (
 
 from app import APP_NAME, __version__
 from app.key_storage import KeyStorage
+from app.ui.draft import HeldKey
 from app.ui.send_panel import SendPanel
 from app.ui.session import Session
+from app.ui.wizard import fit_to_screen
 from app.ui.worker import run_in_background
+
+MINIMUM_SIZE = QSize(640, 480)
+DEFAULT_SIZE = QSize(1000, 700)
+
+
+class KeyState(enum.Enum):
+    """Where the window stands with the write key (the header's sentence follows it)."""
+
+    SANDBOX = enum.auto()
+    LOADING = enum.auto()
+    HELD = enum.auto()
+    SESSION_GONE = enum.auto()  # kept for the last session only
+    NOT_STORED = enum.auto()
+    KEYRING_FAILED = enum.auto()
 
 
 class MainWindow(QMainWindow):
     """Loads the saved source's key from the keyring (off the GUI thread) and shows the panel.
 
-    Signals: setup_requested() — the user wants to run the setup wizard again.
+    Everything shown follows the session (`changed`). The key can be entered or changed here
+    without the wizard. Signals: setup_requested() — the user wants the setup wizard again.
     """
 
     setup_requested = Signal()
@@ -32,57 +53,98 @@ class MainWindow(QMainWindow):
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._session = session
+        self._state = KeyState.LOADING
+        self._keyring_message = ""
+        self._keyring_location = "the keyring"
         self.setWindowTitle(APP_NAME)
-        self.setMinimumSize(640, 480)
+        self.setMinimumSize(MINIMUM_SIZE)
 
         self._header = QLabel()
+        self._header.setObjectName("header")
         self._header.setWordWrap(True)
+        self._header.setMinimumWidth(1)
         self._header.setAccessibleName("Source and key")
+        self._change_key = QPushButton("Ch&ange the write key…")
+        self._change_key.setObjectName("change_key")
+        self._change_key.setAccessibleName("Enter or change the write key")
+        self._change_key.clicked.connect(self.ask_for_key)
         setup = QPushButton("Run &setup again…")
+        setup.setObjectName("run_setup")
         setup.setAccessibleName("Run the setup wizard again")
         setup.clicked.connect(self.setup_requested)
-        about = QPushButton("&About")
-        about.setAccessibleName("About this app")
-        about.clicked.connect(self.on_about_clicked)
         header_row = QHBoxLayout()
         header_row.addWidget(self._header, 1)
+        header_row.addWidget(self._change_key)
         header_row.addWidget(setup)
-        header_row.addWidget(about)
 
         self.panel = SendPanel(session)
+        self.panel.key_requested.connect(self.ask_for_key)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.addLayout(header_row)
         layout.addWidget(self.panel, 1)
         self.setCentralWidget(central)
+        self._build_menus()
+
         geometry = session.settings.geometry("main")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1000, 700)
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(fit_to_screen(self, DEFAULT_SIZE))
+        self._keep_on_screen()
+        session.changed.connect(self.on_session_changed)
         self.load_key()
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        setup = file.addAction("Run &setup again…")
+        setup.triggered.connect(self.setup_requested)
+        key = file.addAction("&Write key…")
+        key.triggered.connect(self.ask_for_key)
+        settings = file.addAction("Se&ttings…")
+        settings.setMenuRole(QAction.MenuRole.PreferencesRole)
+        settings.setShortcuts([QKeySequence.StandardKey.Preferences, QKeySequence("Ctrl+,")])
+        settings.triggered.connect(self.on_settings_triggered)
+        file.addSeparator()
+        quit_ = file.addAction("&Quit")
+        quit_.setMenuRole(QAction.MenuRole.QuitRole)
+        quit_.setShortcuts([QKeySequence.StandardKey.Quit, QKeySequence("Ctrl+Q")])
+        quit_.triggered.connect(self.close)
+        send = bar.addMenu("Se&nd")
+        send.addAction(self.panel.send_conversation_action)
+        send.addAction(self.panel.stop_action)
+        help_menu = bar.addMenu("&Help")
+        help_action = help_menu.addAction("&Help")
+        help_action.setShortcuts([QKeySequence.StandardKey.HelpContents, QKeySequence("F1")])
+        help_action.triggered.connect(self.on_help_triggered)
+        about = help_menu.addAction(f"&About {APP_NAME}")
+        about.setMenuRole(QAction.MenuRole.AboutRole)
+        about.triggered.connect(self.on_about_clicked)
+        for action in (setup, key, settings, quit_, help_action, about):
+            action.setObjectName(f"action_{action.text().strip('&.… ').split()[0].lower()}")
+
+    def _keep_on_screen(self) -> None:
+        """A window restored onto a screen that is gone comes back where it can be seen."""
+        free = self.screen().availableGeometry()
+        frame = self.frameGeometry()
+        if not free.intersects(frame) or frame.top() < free.top():
+            self.move(QPoint(free.left() + 24, free.top() + 24))
+        self.resize(self.size().boundedTo(free.size()))
+
+    # --- the key -----------------------------------------------------------------------------
 
     def load_key(self) -> None:
         """Fetch the saved source's key from the keyring; a locked keyring may take a while."""
         session = self._session
         if session.use_sandbox:
-            self._header.setText(
-                f"Source <b>{session.source_name}</b> · trying it out with the built-in sandbox."
-            )
-            self.panel.refresh()
+            self._set_state(KeyState.SANDBOX)
             return
         if session.write_key() is not None:
-            self._show_key_state()
+            self._set_state(KeyState.HELD)
             return
         if session.settings.key_storage == KeyStorage.SESSION:
-            self._header.setText(
-                "The write key was kept for the last session only, so it is gone now. Run the "
-                "setup again to enter it, or save it to the keyring this time."
-            )
+            self._set_state(KeyState.SESSION_GONE)
             return
-        self._header.setText(
-            f"Source <b>{session.source_name}</b> · reading the write key from the keyring…"
-        )
+        self._set_state(KeyState.LOADING)
 
         def work(_report: object) -> tuple[str | None, str]:
             store = session.keystore
@@ -94,29 +156,76 @@ class MainWindow(QMainWindow):
 
     def _on_key_loaded(self, loaded: tuple[str | None, str]) -> None:
         key, location = loaded
-        if key is None:
-            self._header.setText(
-                f"No write key is stored for source <b>{self._session.source_name}</b> in "
-                f"{location}. Run the setup again to enter it."
-            )
+        self._keyring_location = location
+        if self._session.write_key() is not None or self._session.use_sandbox:
+            self.on_session_changed()  # a key was entered meanwhile: it wins
+        elif key is None:
+            self._set_state(KeyState.NOT_STORED)
         else:
             self._session.set_key(key, location)
-            self._show_key_state()
-        self.panel.refresh()
 
     def _on_key_failed(self, error: BaseException) -> None:
-        message = getattr(error, "message", None) or (
-            f"The keyring could not be read ({type(error).__name__})."
+        self._keyring_message = getattr(error, "message", None) or (
+            "The keyring could not be read."
         )
-        self._header.setText(f"{message} Run the setup again to enter the key for this session.")
-        self.panel.refresh()
+        if self._session.write_key() is None and not self._session.use_sandbox:
+            self._set_state(KeyState.KEYRING_FAILED)
 
-    def _show_key_state(self) -> None:
+    @Slot()
+    def ask_for_key(self) -> None:
+        KeyDialog(self._session, self).open()
+
+    # --- what it shows -----------------------------------------------------------------------
+
+    @Slot()
+    def on_session_changed(self) -> None:
         session = self._session
-        self._header.setText(
-            f"Source <b>{session.source_name}</b> · write key kept in {session.key_location}."
-        )
-        self.panel.refresh()
+        if session.use_sandbox:
+            self._set_state(KeyState.SANDBOX)
+        elif session.write_key() is not None:
+            self._set_state(KeyState.HELD)
+        elif self._state in (KeyState.SANDBOX, KeyState.HELD):
+            self.load_key()  # left the sandbox, or the key was forgotten
+        else:
+            self._render()
+
+    def _set_state(self, state: KeyState) -> None:
+        self._state = state
+        self._render()
+
+    def _render(self) -> None:
+        source = self._session.source_name
+        change = "enter it with Change the write key"
+        texts = {
+            KeyState.SANDBOX: f"Source <b>{source}</b> · trying it out with the built-in "
+            "sandbox: nothing reaches Segment.",
+            KeyState.LOADING: f"Source <b>{source}</b> · reading the write key from the keyring…",
+            KeyState.HELD: f"Source <b>{source}</b> · write key kept in "
+            f"{self._session.key_location}.",
+            KeyState.SESSION_GONE: "The write key was kept for the last session only, so it is "
+            f"gone now: {change}, and save it to the keyring this time if you like.",
+            KeyState.NOT_STORED: f"No write key is stored for source <b>{source}</b> in "
+            f"{self._keyring_location}: {change}, or run the setup again.",
+            KeyState.KEYRING_FAILED: f"{self._keyring_message} You can still {change} and use it "
+            "for this session, or run the setup again.",
+        }
+        self._header.setText(texts[self._state])
+        self._change_key.setVisible(self._state is not KeyState.SANDBOX)
+        self._change_key.setEnabled(self._state is not KeyState.LOADING)
+
+    # --- slots -------------------------------------------------------------------------------
+
+    @Slot()
+    def on_settings_triggered(self) -> None:
+        from app.ui.settings_dialog import SettingsDialog
+
+        SettingsDialog(self._session, self).open()
+
+    @Slot()
+    def on_help_triggered(self) -> None:
+        from app.ui.help import show_help
+
+        show_help(self, "main")
 
     @Slot()
     def on_about_clicked(self) -> None:
@@ -125,6 +234,47 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self._session.settings.set_geometry("main", self.saveGeometry())
         super().closeEvent(event)
+
+
+class KeyDialog(QDialog):
+    """Enter or change the write key from the main window; saved or held for this session."""
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        from app.ui.key_entry import KeyEntry  # imports the keystore module
+
+        super().__init__(parent)
+        self._session = session
+        self.setObjectName("key_dialog")
+        self.setWindowTitle("Write key")
+        self.setMinimumWidth(420)
+        intro = QLabel(
+            f"The write key of source <b>{session.source_name}</b>, from its Settings → API "
+            "Keys page in Segment."
+        )
+        intro.setWordWrap(True)
+        self.entry = KeyEntry(session, parent=self)
+        self.entry.set_held(HeldKey.of_session(session))
+        self.entry.held.connect(self.on_entry_held)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        # Enter in the key field saves it; it must not close the dialog as well.
+        close = buttons.button(QDialogButtonBox.StandardButton.Close)
+        close.setAutoDefault(False)
+        close.setObjectName("close_key_dialog")
+        close.setAccessibleName("Close without changing the key")
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.entry)
+        layout.addWidget(buttons)
+        self.entry.edit.setFocus()
+
+    @Slot(object)
+    def on_entry_held(self, held: HeldKey) -> None:
+        session = self._session
+        session.settings.key_storage = held.storage
+        session.use_sandbox = False
+        session.set_key(held.key, held.location)
+        self.accept()
 
 
 class AboutDialog:
