@@ -548,3 +548,18 @@ def test_sandbox_mode_never_sends_the_real_key(qtbot: QtBot, tmp_path: Path) -> 
     assert [e.write_key for e in session.sandbox().events()] == [SANDBOX_KEY]
     assert session.secrets() == [KEY]  # still scrubbed from crash reports in sandbox mode
     session.close()
+
+
+def test_narrow_the_buttons_stack_and_nothing_goes_sideways(qtbot: QtBot, panel: SendPanel) -> None:
+    scroll = child(panel, QScrollArea, "send_controls")
+    events = [child(panel, QPushButton, f"send_{e.short_name}") for e in EVENTS]
+    conversation = child(panel, QPushButton, "send_conversation")
+    splitter = child(panel, QSplitter, "send_splitter")
+    controls = scroll.widget()
+    assert controls is not None
+    for left in (scroll.minimumWidth(), 700):
+        splitter.setSizes([left, panel.width() - left])
+        qtbot.waitUntil(lambda: controls.width() <= scroll.viewport().width())
+        columns = len({b.x() for b in events})
+        assert columns == (1 if left == scroll.minimumWidth() else 2)
+        assert all(conversation.y() > b.y() for b in events)

@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -53,7 +53,8 @@ ABANDON_AFTER_MS = 500
 # How often the status line counts down while a send runs.
 TICK_MS = 1000
 SPLITTER = "send_panel"
-COLUMNS = 2  # event buttons per row
+IDLE_TEXT = "Press an event to send it alone, or send a whole conversation (Ctrl+Return)."
+COLUMNS = 2  # event buttons per row, when there is room for them
 
 
 def clock(seconds: float) -> str:
@@ -128,7 +129,7 @@ class SendPanel(QWidget):
         props_box = self._build_properties()
 
         controls = QWidget()
-        controls_layout = QVBoxLayout(controls)
+        controls_layout = self._controls_layout = QVBoxLayout(controls)
         controls_layout.addWidget(target_box)
         controls_layout.addWidget(send_box)
         controls_layout.addWidget(props_box)
@@ -140,9 +141,16 @@ class SendPanel(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        # Never narrower than the controls: they scroll vertically, never sideways.
+        # Never narrower than the controls in one column: they scroll vertically, never
+        # sideways; with room for two columns of event buttons, they get two.
+        self._columns = 0
+        self._lay_out_events(1)
+        narrow = controls.minimumSizeHint().width()
         scrollbar = scroll.verticalScrollBar().sizeHint().width()
-        scroll.setMinimumWidth(controls.minimumSizeHint().width() + scrollbar)
+        scroll.setMinimumWidth(narrow + scrollbar)
+        self._lay_out_events(COLUMNS)
+        self._wide_width = controls.minimumSizeHint().width()
+        scroll.viewport().installEventFilter(self)
 
         self.view = ResponseView(session)
         self.view.debugger_requested.connect(self.on_view_debugger_requested)
@@ -150,12 +158,14 @@ class SendPanel(QWidget):
         self._splitter.setObjectName("send_splitter")
         self._splitter.addWidget(scroll)
         self._splitter.addWidget(self.view)
-        self._splitter.setStretchFactor(0, 2)
-        self._splitter.setStretchFactor(1, 3)
+        self._splitter.setStretchFactor(0, 1)
+        self._splitter.setStretchFactor(1, 1)
         self._splitter.setChildrenCollapsible(False)
         state = session.settings.splitter(SPLITTER)
-        if state is not None:
-            self._splitter.restoreState(state)
+        if state is None or not self._splitter.restoreState(state):
+            # Room for two columns of buttons; the answers get a little more (in proportion).
+            left = self._wide_width + scrollbar
+            self._splitter.setSizes([left, left * 6 // 5])
         self._splitter.splitterMoved.connect(self.on_splitter_moved)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -190,7 +200,7 @@ class SendPanel(QWidget):
 
     def _build_send(self) -> QGroupBox:
         self._event_buttons: list[QPushButton] = []
-        grid = QGridLayout()
+        grid = self._grid = QGridLayout()
         for index, spec in enumerate(EVENTS):
             caption = spec.name.removeprefix("Live Chat ")
             # Digits 1..N: letters are taken by the windows and tabs around the panel.
@@ -200,9 +210,7 @@ class SendPanel(QWidget):
             button.setAccessibleName(f"Send {spec.name}")
             button.setToolTip(f"{spec.description}\nSends one '{spec.name}' event.")
             button.clicked.connect(lambda _=False, name=spec.name: self.send_event(name))
-            grid.addWidget(button, index // COLUMNS, index % COLUMNS)
             self._event_buttons.append(button)
-        rows = math.ceil(len(EVENTS) / COLUMNS)
         self._conversation_button = QPushButton("Send a whole &conversation")
         self._conversation_button.setObjectName("send_conversation")
         self._conversation_button.setAccessibleName("Send a whole test conversation")
@@ -211,7 +219,6 @@ class SendPanel(QWidget):
             "\nShortcut: Ctrl+Return."
         )
         self._conversation_button.clicked.connect(self.send_conversation)
-        grid.addWidget(self._conversation_button, rows, 0, 1, COLUMNS)
 
         self._stop_button = QPushButton("Stop sendin&g")
         self._stop_button.setObjectName("stop_sending")
@@ -223,6 +230,7 @@ class SendPanel(QWidget):
         self._progress.setFormat("%v of %m answered")
         self._progress.setRange(0, 1)
         self._progress.setValue(0)
+        self._progress.setTextVisible(False)  # until a send gives it something to count
         busy_row = QHBoxLayout()
         busy_row.addWidget(self._progress, 1)
         busy_row.addWidget(self._stop_button)
@@ -231,8 +239,9 @@ class SendPanel(QWidget):
         self._status.setWordWrap(True)
         self._status.setAccessibleName("Sending status")
         self._status.setTextFormat(Qt.TextFormat.PlainText)
+        self._status.setText(IDLE_TEXT)
         box = QGroupBox("Send test events")
-        layout = QVBoxLayout(box)
+        layout = self._send_layout = QVBoxLayout(box)
         layout.addLayout(grid)
         layout.addLayout(busy_row)
         layout.addWidget(self._status)
@@ -267,6 +276,7 @@ class SendPanel(QWidget):
         self._fields: dict[str, QLineEdit | QSpinBox] = {}
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # labels above, if narrow
         form.addRow(visitor_label, self._visitor)
         form.addRow("", visitor_row)
         initial: dict[str, Any] = {}
@@ -294,6 +304,27 @@ class SendPanel(QWidget):
         box = QGroupBox("Properties sent with the events")
         box.setLayout(form)
         return box
+
+    def _lay_out_events(self, columns: int) -> None:
+        """One button per catalogue event, `columns` to a row; the conversation on its own row."""
+        if columns == self._columns:
+            return
+        self._columns = columns
+        for index, button in enumerate(self._event_buttons):
+            self._grid.removeWidget(button)
+            self._grid.addWidget(button, index // columns, index % columns)
+        self._grid.removeWidget(self._conversation_button)
+        rows = math.ceil(len(self._event_buttons) / columns)
+        self._grid.addWidget(self._conversation_button, rows, 0, 1, columns)
+        # Sizes count at once, not at the next layout pass: activate what holds the grid.
+        for layout in (self._send_layout, self._controls_layout):
+            layout.activate()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize and isinstance(watched, QWidget):
+            # The controls' viewport: is there room for two columns of buttons?
+            self._lay_out_events(COLUMNS if watched.width() >= self._wide_width else 1)
+        return super().eventFilter(watched, event)
 
     # --- state ------------------------------------------------------------------------------
 
@@ -394,6 +425,7 @@ class SendPanel(QWidget):
         self._progress_report = None
         self._progress.setRange(0, total)
         self._progress.setValue(0)
+        self._progress.setTextVisible(True)
         self._status.setText("Starting…")
         self._park_focus()
         session.begin_send(record)
