@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="chatlio-segment-setup",
         description=f"{APP_NAME}: connect Chatlio live chat to Segment, and prove that it works. "
-        "With no command, opens the app.",
+        "With no command, opens the app; with only --endpoint URL, opens it sending there.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(

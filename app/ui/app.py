@@ -20,6 +20,7 @@ from app.ui.wizard import SetupWizard
 if TYPE_CHECKING:
     from PySide6.QtGui import QIcon
 
+    from app.segment.endpoint import Endpoint
     from app.ui.main_window import MainWindow
 
 
@@ -116,7 +117,9 @@ def icon() -> QIcon:
     return QIcon(path) if os.path.exists(path) else QIcon()
 
 
-def run_gui(argv: Sequence[str] | None = None) -> int:
+def run_gui(argv: Sequence[str] | None = None, endpoint: Endpoint | None = None) -> int:
+    """Open the app; `endpoint` (from `--endpoint URL`) is where this run sends, shown in the
+    window and not saved."""
     app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
     assert isinstance(app, QApplication)
     app.setApplicationName(APP_NAME)
@@ -125,6 +128,8 @@ def run_gui(argv: Sequence[str] | None = None) -> int:
     app.setApplicationVersion(__version__)
     app.setDesktopFileName(APP_ID)
     session = Session(AppSettings())
+    if endpoint is not None:
+        session.use_endpoint_from_command_line(endpoint)
     crash.install(session.secrets)
     controller = AppController(session)
     controller.start()
