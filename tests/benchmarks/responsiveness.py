@@ -8,8 +8,8 @@ widgets and session:
 - sandbox_slow: SendPanel.send_conversation() to the app's sandbox answering each event after
   2 s (Sandbox.set_delay), until the panel's finished signal.
 - blackhole_cancel: the same to an address that accepts connections and never answers (a
-  listening socket nobody accepts from); on_cancel_clicked() after 3 s, until finished.
-- keyring_slow: the write key saved through the wizard's WriteKeyPage (its Save button), then
+  listening socket nobody accepts from); on_stop_clicked() after 3 s, until finished.
+- keyring_slow: the write key saved through the KeyEntry of the wizard's write key page (its Save button), then
   read back through MainWindow.load_key(), with the app's KeyStore on a keyring that takes 2 s
   per call (tests.benchmarks.slow_keyring, chosen through PYTHON_KEYRING_BACKEND, so the app
   imports and detects keyring itself, off the GUI thread, as it does for a user).
@@ -198,7 +198,7 @@ def _send_and_wait(
     def cancel() -> None:
         monitor.note("cancel")
         cancelled_at.append(time.perf_counter())
-        panel.on_cancel_clicked()
+        panel.on_stop_clicked()
 
     monitor.start(stacks)
     run_loop(None, 0.2)
@@ -255,7 +255,7 @@ def scenario_blackhole_cancel(tmp: Path, monitor: TickMonitor, stacks: bool) -> 
     ok = bool(results) and all(r.error_kind is ErrorKind.CANCELLED for r in results or [])
     return {
         "valid": ok,
-        "driver": "SendPanel.send_conversation() to a silent port, on_cancel_clicked() at 3 s",
+        "driver": "SendPanel.send_conversation() to a silent port, on_stop_clicked() at 3 s",
         "cancel_to_finished_ms": None if latency is None else round(latency, 1),
         "results": None if results is None else [str(r.error_kind) for r in results],
     }
@@ -265,7 +265,7 @@ def scenario_keyring_slow(tmp: Path, monitor: TickMonitor, stacks: bool) -> dict
     from PySide6.QtWidgets import QLineEdit, QPushButton
 
     from app.ui.main_window import MainWindow
-    from app.ui.pages import WriteKeyPage
+    from app.ui.key_entry import KeyEntry
     from app.ui.session import Session
     from app.ui.settings import AppSettings
     from app.ui.worker import run_in_background
@@ -275,7 +275,8 @@ def scenario_keyring_slow(tmp: Path, monitor: TickMonitor, stacks: bool) -> dict
     session = Session(AppSettings(str(tmp / "settings.ini")))
     session.use_sandbox = False
     session.settings.key_storage = "keyring"
-    page = WriteKeyPage(session)
+    page = KeyEntry(session)
+    page.held.connect(lambda held: session.set_key(held.key, held.location))
     page.resize(800, 600)
     page.show()
     # Built with a key in hand, so that the window reads nothing until load_key() below.
@@ -292,7 +293,7 @@ def scenario_keyring_slow(tmp: Path, monitor: TickMonitor, stacks: bool) -> dict
     run_loop(None, 0.2)
     monitor.note("save")
     if isinstance(edit, QLineEdit) and isinstance(save, QPushButton):
-        driver = "WriteKeyPage Save button, then MainWindow.load_key()"
+        driver = "KeyEntry Save to keyring button, then MainWindow.load_key()"
         edit.setText(KEY)
         save.click()
     else:  # the page changed shape: save the way it does, through run_in_background
