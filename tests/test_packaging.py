@@ -322,6 +322,7 @@ def test_translations_and_qml_are_dropped(rules: Any) -> None:
     assert not rules.keep_data("PySide6/Qt/qml/QtQuick/Controls/qmldir")
     assert rules.keep_data("certifi/cacert.pem")
     assert rules.keep_data("resources/icons/app.svg")
+    assert rules.keep_data("resources/icons/ui/show.svg")
     assert rules.keep_data("keyring-25.7.0.dist-info/entry_points.txt")
 
 

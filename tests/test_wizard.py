@@ -936,3 +936,16 @@ def test_the_wizard_fits_the_screen_and_shows_a_whole_page_at_its_minimum(
         shown = wizard.button(which)
         assert shown.isVisible()
         assert wizard.rect().contains(shown.geometry().translated(shown.parentWidget().pos()))
+
+
+def test_the_key_field_carries_show_and_paste_with_icons(qtbot: QtBot, wizard: SetupWizard) -> None:
+    from app.ui.secret_edit import ICON_DIR
+
+    for name in ("show.svg", "hide.svg", "paste.svg"):
+        assert (Path(ICON_DIR) / name).is_file(), name
+    walk_to(qtbot, wizard, PageId.WRITE_KEY)
+    key = line_edit(wizard, "write_key")
+    for name in ("show_key", "paste_key"):
+        inside = button(wizard, name)
+        assert key.isAncestorOf(inside), "the buttons sit inside the field"
+        assert not inside.icon().isNull()

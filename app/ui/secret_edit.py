@@ -3,9 +3,24 @@ PasswordLineEdit carries its eye), so every place that takes a key behaves the s
 
 from __future__ import annotations
 
+import os
+
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QAction, QGuiApplication, QIcon, QKeySequence
-from PySide6.QtWidgets import QLineEdit, QStyle, QWidget
+from PySide6.QtWidgets import QLineEdit, QWidget
+
+# resources/icons/ui beside the app package (also in the frozen build: see the spec).
+ICON_DIR = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+    "resources",
+    "icons",
+    "ui",
+)
+
+
+def ui_icon(theme_name: str, file_name: str) -> QIcon:
+    """The desktop theme's icon where there is one, else the app's own."""
+    return QIcon.fromTheme(theme_name, QIcon(os.path.join(ICON_DIR, file_name)))
 
 
 class SecretLineEdit(QLineEdit):
@@ -26,18 +41,13 @@ class SecretLineEdit(QLineEdit):
             | Qt.InputMethodHint.ImhNoPredictiveText
             | Qt.InputMethodHint.ImhNoAutoUppercase
         )
-        style = self.style()
         self.show_action = QAction(self)
         self.show_action.setCheckable(True)
         self.show_action.setShortcut(QKeySequence("Ctrl+Shift+H"))
         self.show_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         self.show_action.toggled.connect(self.on_show_action_toggled)
         self.paste_action = QAction(
-            QIcon.fromTheme(
-                "edit-paste", style.standardIcon(QStyle.StandardPixmap.SP_DialogOpenButton)
-            ),
-            f"Paste the {what} from the clipboard",
-            self,
+            ui_icon("edit-paste", "paste.svg"), f"Paste the {what} from the clipboard", self
         )
         self.paste_action.triggered.connect(self.on_paste_action_triggered)
         self.addAction(self.paste_action, QLineEdit.ActionPosition.TrailingPosition)
@@ -61,13 +71,7 @@ class SecretLineEdit(QLineEdit):
     @Slot(bool)
     def on_show_action_toggled(self, shown: bool) -> None:
         self.setEchoMode(QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password)
-        icon = QIcon.fromTheme("view-conceal" if shown else "view-reveal")
-        if icon.isNull():
-            icon = self.style().standardIcon(
-                QStyle.StandardPixmap.SP_DialogNoButton
-                if shown
-                else QStyle.StandardPixmap.SP_FileDialogContentsView
-            )
+        icon = ui_icon("view-conceal", "hide.svg") if shown else ui_icon("view-reveal", "show.svg")
         self.show_action.setIcon(icon)
         verb = "Hide" if shown else "Show"
         self.show_action.setText(f"{verb} the {self._what}")

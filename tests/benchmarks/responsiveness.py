@@ -9,10 +9,11 @@ widgets and session:
   2 s (Sandbox.set_delay), until the panel's finished signal.
 - blackhole_cancel: the same to an address that accepts connections and never answers (a
   listening socket nobody accepts from); on_stop_clicked() after 3 s, until finished.
-- keyring_slow: the write key saved through the KeyEntry of the wizard's write key page (its Save button), then
-  read back through MainWindow.load_key(), with the app's KeyStore on a keyring that takes 2 s
-  per call (tests.benchmarks.slow_keyring, chosen through PYTHON_KEYRING_BACKEND, so the app
-  imports and detects keyring itself, off the GUI thread, as it does for a user).
+- keyring_slow: the write key saved through KeyEntry's Save button (the wizard's write key
+  page), then read back through MainWindow.load_key(), with the app's KeyStore on a keyring
+  that takes 2 s per call (tests.benchmarks.slow_keyring, chosen through
+  PYTHON_KEYRING_BACKEND, so the app imports and detects keyring itself, off the GUI thread,
+  as it does for a user).
 
 The timer is a Qt PreciseTimer; a gap is the time between two consecutive ticks. With --stacks a
 sampler thread records the GUI thread's Python stack whenever a tick is 30 ms late, and the
@@ -264,8 +265,8 @@ def scenario_blackhole_cancel(tmp: Path, monitor: TickMonitor, stacks: bool) -> 
 def scenario_keyring_slow(tmp: Path, monitor: TickMonitor, stacks: bool) -> dict[str, Any]:
     from PySide6.QtWidgets import QLineEdit, QPushButton
 
-    from app.ui.main_window import MainWindow
     from app.ui.key_entry import KeyEntry
+    from app.ui.main_window import MainWindow
     from app.ui.session import Session
     from app.ui.settings import AppSettings
     from app.ui.worker import run_in_background
