@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import base64
 import logging
+import os
 import secrets
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import (
     QAbstractButton,
     QCheckBox,
@@ -81,6 +84,11 @@ class Camera:
         self._qtbot.waitExposed(widget)
         self._qtbot.wait(50)  # let layouts settle and the progress bars paint
         assert widget.grab().save(str(SHOTS / f"{name}.png"))
+        size = widget.size()
+        widget.resize(widget.minimumSize())
+        self._qtbot.wait(50)
+        assert widget.grab().save(str(SHOTS / f"{name}-min.png"))
+        widget.resize(size)
         text = visible_text(widget)
         for form in self._forms:
             assert form not in text, f"the write key is visible on {name}"
@@ -106,8 +114,8 @@ def test_every_screen_and_no_key_anywhere(
     settings = AppSettings(str(tmp_path / "settings.ini"))
     session = Session(settings, keystore=KeyStore(backend=secret_service.backend()))
     session.custom_endpoint = parse_endpoint(sandbox.url)  # stands in for Segment
-    wizard = SetupWizard(session, lambda parent: SendPanel(session, parent))
-    qtbot.addWidget(wizard)
+    wizard = SetupWizard(session, SendPanel)
+    qtbot.addWidget(wizard, before_close_func=lambda w: w.discard())
     wizard.resize(800, 600)
     wizard.show()
 
@@ -135,9 +143,13 @@ def test_every_screen_and_no_key_anywhere(
     with qtbot.waitSignal(panel.finished, timeout=10_000):
         panel.send_conversation()
     assert [e.write_key for e in sandbox.events()] == [planted_key] * 6
-    meaning = panel.view._verdict.toPlainText()
-    assert "does not prove that the write key" in meaning
-    assert session.settings.visitor_id in meaning
+    meaning_label = panel.findChild(QLabel, "meaning")
+    assert isinstance(meaning_label, QLabel)
+    meaning = meaning_label.text()
+    assert "not by Segment itself" in meaning, "an address of the user's is named, honestly"
+    visitor = panel.findChild(QLineEdit, "visitor_id")
+    assert isinstance(visitor, QLineEdit)
+    assert visitor.text() == session.settings.visitor_id
     camera.shoot(wizard, "07-test-events-sent")
     session.retry = RetryPolicy(max_attempts=3, initial_backoff=0.05)
     sandbox.fail_next(503, times=20)
@@ -156,8 +168,8 @@ def test_every_screen_and_no_key_anywhere(
     wizard.accept()
     assert settings.setup_complete
 
-    eu = SetupWizard(Session(AppSettings(str(tmp_path / "eu.ini"))), QLabel)
-    qtbot.addWidget(eu)
+    eu = SetupWizard(Session(AppSettings(str(tmp_path / "eu.ini"))), SendPanel)
+    qtbot.addWidget(eu, before_close_func=lambda w: w.discard())
     eu.resize(800, 600)
     eu.show()
     choose_region(qtbot, eu, "eu")
@@ -187,3 +199,34 @@ def test_every_screen_and_no_key_anywhere(
         assert form not in caplog.text
     session.close()
     returning.close()
+
+
+@pytest.mark.parametrize(
+    ("scale", "dark"), [pytest.param("2", False, id="2x"), pytest.param("1", True, id="dark")]
+)
+def test_every_screen_at_2x_and_in_dark(tmp_path: Path, scale: str, dark: bool) -> None:
+    """The renderer draws each screen in its own process: scaling is fixed when Qt starts."""
+    out = SHOTS / ("dark" if dark else f"scale-{scale}")
+    env = {**os.environ, "QT_QPA_PLATFORM": "xcb", "QT_SCALE_FACTOR": scale}
+    env["XDG_CONFIG_HOME"] = str(tmp_path)
+    command = [sys.executable, "-m", "tests.render_screens", str(out)]
+    result = subprocess.run(
+        [*command, *(["--dark"] if dark else [])],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=90,
+        check=False,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    shots = [Path(line) for line in result.stdout.split()]
+    assert len(shots) >= 20
+    for shot in shots:
+        image = QImage(str(shot))
+        assert not image.isNull(), shot
+        if scale == "2" and not shot.stem.endswith("-min"):
+            assert image.width() >= 1000, f"{shot.name} was not drawn at 2x"
+        if dark:
+            middle = image.pixelColor(image.width() // 2, image.height() - 8)
+            assert middle.lightness() < 128, f"{shot.name} is not dark"
