@@ -22,7 +22,9 @@ CTRL = Qt.KeyboardModifier.ControlModifier
 
 
 def keys(key: Qt.Key, modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> None:
-    """One key press where the focus is, as the keyboard would deliver it."""
+    """One key press where the focus is, as the keyboard would deliver it (after the events
+    already queued: no person presses a key within one turn of the event loop)."""
+    QApplication.processEvents()
     target = QApplication.focusWidget()
     assert target is not None, "focus was lost"
     assert target.isVisible(), f"focus is on a hidden widget: {target.objectName()}"

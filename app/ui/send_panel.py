@@ -340,6 +340,12 @@ class SendPanel(QWidget):
         stoppable = self.is_busy() and self._cancel is not None and not self._cancel.cancelled
         self._stop_button.setEnabled(stoppable)
         self.stop_action.setEnabled(stoppable)
+        last = session.last_send
+        if last is not None and not self.is_busy():
+            # The last send, also one made in another view (the wizard's test page).
+            self._progress.setRange(0, max(1, last.total))
+            self._progress.setValue(len(last.results))
+            self._progress.setTextVisible(True)
 
     def _target_html(self) -> str:
         session = self._session

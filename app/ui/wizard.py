@@ -255,7 +255,8 @@ class SetupWizard(QWizard):
 
     @Slot(int)
     def on_current_id_changed(self, _page_id: int) -> None:
-        QTimer.singleShot(0, self, self._focus_page)
+        self._focus_page()
+        QTimer.singleShot(0, self, self._focus_page)  # again, once QWizard is done
 
     def _focus_page(self) -> None:
         """Focus on the page's first control, else Next or Finish: never a hidden widget."""
