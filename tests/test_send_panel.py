@@ -563,3 +563,16 @@ def test_narrow_the_buttons_stack_and_nothing_goes_sideways(qtbot: QtBot, panel:
         columns = len({b.x() for b in events})
         assert columns == (1 if left == scroll.minimumWidth() else 2)
         assert all(conversation.y() > b.y() for b in events)
+
+
+def test_a_send_made_in_another_view_shows_its_count_and_summary(
+    qtbot: QtBot, panel: SendPanel, session: Session
+) -> None:
+    from app.ui.session import SendRecord
+
+    record = SendRecord("v", "c", sandbox=True, total=6)
+    session.begin_send(record)
+    session.end_send(record, "6 of 6 test events arrived at the sandbox on this computer.")
+    bar = child(panel, QProgressBar, "send_progress")
+    assert (bar.value(), bar.maximum()) == (0, 6)
+    assert status(panel) == "6 of 6 test events arrived at the sandbox on this computer."

@@ -346,6 +346,8 @@ class SendPanel(QWidget):
             self._progress.setRange(0, max(1, last.total))
             self._progress.setValue(len(last.results))
             self._progress.setTextVisible(True)
+            if last.ended and self._status.text() == IDLE_TEXT:
+                self._status.setText(last.summary)
 
     def _target_html(self) -> str:
         session = self._session
