@@ -6,7 +6,7 @@ Only "Save to keyring" acts at once (and says so); the key it saved stays in the
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 from app.key_storage import SESSION_LOCATION, KeyStorage
 from app.ui.session import Session
@@ -16,14 +16,20 @@ REGION_EU = "eu"
 REGION_NAMES = {REGION_US: "United States (US)", REGION_EU: "European Union (EU)"}
 
 
-@dataclass(frozen=True)
-class HeldKey:
+# Plain classes, not dataclasses: this module is on the first page's start-up path, and
+# importing dataclasses costs a few milliseconds there.
+
+
+class HeldKey(NamedTuple):
     """A key taken for a source, and where it is kept."""
 
     source: str
-    key: str = field(repr=False)
+    key: str
     storage: KeyStorage
     location: str
+
+    def __repr__(self) -> str:
+        return f"HeldKey(source={self.source!r}, key=<hidden>, storage={self.storage.value!r})"
 
     @classmethod
     def of_session(cls, session: Session) -> HeldKey | None:
@@ -35,29 +41,32 @@ class HeldKey:
         return cls(session.source_name, key, storage, location)
 
 
-@dataclass
 class SetupDraft:
-    region: str  # REGION_US, REGION_EU, or "" until chosen
-    workspace_slug: str
-    source_name: str
-    sandbox: bool
-    key: HeldKey | None = None
-    chatlio_done: frozenset[str] = frozenset()  # the ticked steps of the Chatlio checklist
-    typed_key: bool = False  # a key is typed in the field but neither saved nor in use
-    _start: SetupDraft | None = field(default=None, repr=False, compare=False)
+    """The wizard's choices; `of(session)` starts one from what is set up now."""
+
+    def __init__(self, region: str, workspace_slug: str, source_name: str, sandbox: bool) -> None:
+        self.region = region  # REGION_US, REGION_EU, or "" until chosen
+        self.workspace_slug = workspace_slug
+        self.source_name = source_name
+        self.sandbox = sandbox
+        self.key: HeldKey | None = None
+        self.chatlio_done: frozenset[str] = frozenset()  # the ticked Chatlio checklist steps
+        self.typed_key = False  # a key is typed in the field but neither saved nor in use
+        self._start: SetupDraft | None = None
+
+    def __repr__(self) -> str:
+        return f"SetupDraft(source_name={self.source_name!r}, sandbox={self.sandbox}, key=...)"
 
     @classmethod
     def of(cls, session: Session) -> SetupDraft:
         """The draft that starts from what is set up now."""
         settings = session.settings
-        draft = cls(
-            region=settings.region,
-            workspace_slug=settings.workspace_slug,
-            source_name=session.source_name,
-            sandbox=session.use_sandbox,
-            key=HeldKey.of_session(session),
+        draft, start = (
+            cls(settings.region, settings.workspace_slug, session.source_name, session.use_sandbox)
+            for _ in range(2)
         )
-        draft._start = replace(draft)
+        draft.key = start.key = HeldKey.of_session(session)
+        draft._start = start
         return draft
 
     def unsaved(self) -> list[str]:

@@ -4,19 +4,18 @@ only), where events go and how, whether a send is running, and the last send's r
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
 from app.key_storage import KeyStorage
 from app.segment import SANDBOX_KEY
-from app.segment.proxy import ProxyChoice, ProxyError, ProxyMode
 from app.ui.settings import AppSettings
 
 if TYPE_CHECKING:
     from app.keystore import WriteKeyStore
     from app.segment.endpoint import Endpoint
+    from app.segment.proxy import ProxyChoice
     from app.segment.result import SendResult
     from app.segment.retry import RetryPolicy
     from app.segment.sandbox import Sandbox
@@ -28,20 +27,24 @@ if TYPE_CHECKING:
 KEYRING_TIMEOUT = 120.0
 
 
-@dataclass
 class SendRecord:
     """One send from the test panel: what it was about, and the results as they arrived.
 
     Kept by the session, so that the wizard's test page and the main window show the same.
+    (A plain class: dataclasses cost start-up time, and this module is on that path.)
     """
 
-    visitor_id: str
-    conversation_id: str
-    sandbox: bool  # went to the built-in sandbox
-    total: int  # events asked for
-    results: list[SendResult] = field(default_factory=list)
-    summary: str = ""  # one line, once the send ended
-    ended: bool = False
+    def __init__(self, visitor_id: str, conversation_id: str, sandbox: bool, total: int) -> None:
+        self.visitor_id = visitor_id
+        self.conversation_id = conversation_id
+        self.sandbox = sandbox  # went to the built-in sandbox
+        self.total = total  # events asked for
+        self.results: list[SendResult] = []
+        self.summary = ""  # one line, once the send ended
+        self.ended = False
+
+    def __repr__(self) -> str:
+        return f"SendRecord(total={self.total}, results={len(self.results)}, ended={self.ended})"
 
 
 class Session(QObject):
@@ -65,7 +68,7 @@ class Session(QObject):
         # An address other than Segment's US host (a proxy of the company's, or a test receiver).
         self._custom_endpoint: Endpoint | None = None
         self._endpoint_from_command_line = False
-        self._proxy = _proxy_from(settings)
+        self._proxy: ProxyChoice | None = None  # read from the settings on first use
         self.retry: RetryPolicy | None = None  # None: the official libraries' policy
         self._busy = False
         self._last_send: SendRecord | None = None
@@ -120,6 +123,8 @@ class Session(QObject):
 
     @property
     def proxy(self) -> ProxyChoice:
+        if self._proxy is None:
+            self._proxy = _proxy_from(self.settings)
         return self._proxy
 
     @proxy.setter
@@ -136,7 +141,7 @@ class Session(QObject):
 
     def reload_network_settings(self) -> None:
         """After the settings dialog saved: the address (unless --endpoint set it) and proxy."""
-        self._proxy = _proxy_from(self.settings)
+        self._proxy = None
         if not self._endpoint_from_command_line:
             self._load_endpoint_setting()
         self.changed.emit()
@@ -289,6 +294,8 @@ class Session(QObject):
 
 def _proxy_from(settings: AppSettings) -> ProxyChoice:
     """The proxy setting; a value this version cannot read means the computer's settings."""
+    from app.segment.proxy import ProxyChoice, ProxyError, ProxyMode
+
     try:
         mode = ProxyMode(settings.proxy_mode)
     except ValueError:

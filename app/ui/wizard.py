@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QSize, QTimer, Slot
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget, QWizard
+from PySide6.QtWidgets import QApplication, QWidget, QWizard
 
 from app.ui.draft import SetupDraft
 from app.ui.page_kit import Page, PageId
@@ -38,6 +38,8 @@ class LeaveSetupDialog:
 
     @classmethod
     def ask(cls, parent: QWidget, lost: list[str], busy: bool) -> bool:
+        from PySide6.QtWidgets import QMessageBox  # its first use costs start-up time
+
         what = ", ".join(lost[:-1]) + (" and " if len(lost) > 1 else "") + lost[-1] if lost else ""
         text = f"Leaving now loses {what}." if what else ""
         if busy:
