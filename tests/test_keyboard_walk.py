@@ -72,7 +72,11 @@ def test_first_start_to_six_events_by_keyboard_twice(qtbot: QtBot, tmp_path: Pat
     # On through the rest by Alt+N, and Finish by Alt+F.
     for page in (PageId.CHATLIO, PageId.DESTINATIONS, PageId.FINISH):
         keys(Qt.Key.Key_N, ALT)
-        qtbot.waitUntil(lambda page=page: wizard.currentId() == page)
+
+        def shown(page: PageId = page) -> bool:
+            return wizard.currentId() == page
+
+        qtbot.waitUntil(shown)
     keys(Qt.Key.Key_F, ALT)
     qtbot.waitUntil(lambda: controller.window is not None and controller.window.isVisible())
     window = controller.window

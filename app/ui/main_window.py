@@ -102,19 +102,23 @@ class MainWindow(QMainWindow):
         key.triggered.connect(self.ask_for_key)
         settings = file.addAction("Se&ttings…")
         settings.setMenuRole(QAction.MenuRole.PreferencesRole)
-        settings.setShortcuts([QKeySequence.StandardKey.Preferences, QKeySequence("Ctrl+,")])
+        settings.setShortcuts(
+            [QKeySequence(QKeySequence.StandardKey.Preferences), QKeySequence("Ctrl+,")]
+        )
         settings.triggered.connect(self.on_settings_triggered)
         file.addSeparator()
         quit_ = file.addAction("&Quit")
         quit_.setMenuRole(QAction.MenuRole.QuitRole)
-        quit_.setShortcuts([QKeySequence.StandardKey.Quit, QKeySequence("Ctrl+Q")])
+        quit_.setShortcuts([QKeySequence(QKeySequence.StandardKey.Quit), QKeySequence("Ctrl+Q")])
         quit_.triggered.connect(self.close)
         send = bar.addMenu("Se&nd")
         send.addAction(self.panel.send_conversation_action)
         send.addAction(self.panel.stop_action)
         help_menu = bar.addMenu("&Help")
         help_action = help_menu.addAction("&Help")
-        help_action.setShortcuts([QKeySequence.StandardKey.HelpContents, QKeySequence("F1")])
+        help_action.setShortcuts(
+            [QKeySequence(QKeySequence.StandardKey.HelpContents), QKeySequence("F1")]
+        )
         help_action.triggered.connect(self.on_help_triggered)
         about = help_menu.addAction(f"&About {APP_NAME}")
         about.setMenuRole(QAction.MenuRole.AboutRole)
