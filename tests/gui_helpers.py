@@ -1,12 +1,18 @@
-"""Shared pieces for GUI tests: isolated settings and sessions."""
+"""Shared pieces for GUI tests: isolated settings and sessions, widgets shown and found."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypeVar
 
-from app.keystore import SESSION_LOCATION
+from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
+
+from app.key_storage import SESSION_LOCATION
 from app.ui.session import Session
 from app.ui.settings import AppSettings
+
+W = TypeVar("W", bound=QWidget)
 
 
 def make_session(tmp_path: Path, *, key: str | None = None, sandbox: bool = True) -> Session:
@@ -16,3 +22,19 @@ def make_session(tmp_path: Path, *, key: str | None = None, sandbox: bool = True
     if key is not None:
         session.set_key(key, SESSION_LOCATION)
     return session
+
+
+def shown(qtbot: QtBot, widget: W, width: int, height: int) -> W:
+    """`widget` at `width` by `height`, on screen, closed after the test."""
+    qtbot.addWidget(widget)
+    widget.resize(width, height)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def child(root: QWidget, kind: type[W], name: str) -> W:
+    """The `kind` called `name` (its objectName) under `root`."""
+    found = root.findChild(kind, name)
+    assert found is not None, name
+    return found

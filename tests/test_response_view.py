@@ -37,7 +37,7 @@ from app.sending import Target, send_test_events
 from app.ui import response_view
 from app.ui.response_view import ResponseView, next_step, outcome_words, row_text, seconds_text
 from app.ui.session import SendRecord, Session
-from tests.gui_helpers import make_session
+from tests.gui_helpers import child, make_session, shown
 from tests.hostile_server import HostileServer, never_answer, reply_at_once, response
 
 KEY = "q1W2e3R4t5Y6u7I8o9P0aSdFgHjKlZH6"
@@ -92,18 +92,7 @@ def feed(
 
 
 def make_view(qtbot: QtBot, session: Session) -> ResponseView:
-    view = ResponseView(session)
-    qtbot.addWidget(view)
-    view.resize(600, 700)
-    view.show()
-    qtbot.waitExposed(view)
-    return view
-
-
-def child(view: QWidget, kind: type[W], name: str) -> W:
-    found = view.findChild(kind, name)
-    assert found is not None, name
-    return found
+    return shown(qtbot, ResponseView(session), 600, 700)
 
 
 def text_of(view: ResponseView, name: str) -> str:
@@ -234,11 +223,11 @@ def test_results_appear_as_they_arrive_and_every_view_shows_them(
     session.end_send(record, "6 of 6 test events arrived at the sandbox on this computer.")
     later = make_view(qtbot, session)  # the main window, after the wizard's test page
 
-    for shown in (view, later):
-        assert shown.results() == results
-        rows = child(shown, QListWidget, "results")
+    for each in (view, later):
+        assert each.results() == results
+        rows = child(each, QListWidget, "results")
         assert [rows.item(i).text() for i in range(rows.count())] == [row_text(r) for r in results]
-        assert text_of(shown, "send_summary").startswith("6 of 6 test events arrived")
+        assert text_of(each, "send_summary").startswith("6 of 6 test events arrived")
 
 
 def test_the_list_wraps_instead_of_scrolling_sideways(

@@ -22,7 +22,7 @@ from app.ui import sandbox_feed
 from app.ui.page_kit import Notice
 from app.ui.sandbox_feed import EMPTY_TEXT, SandboxFeed
 from app.ui.session import SendRecord, Session
-from tests.gui_helpers import make_session
+from tests.gui_helpers import make_session, shown
 
 
 @pytest.fixture
@@ -34,12 +34,7 @@ def session(tmp_path: Path) -> Iterator[Session]:
 
 @pytest.fixture
 def feed(qtbot: QtBot, session: Session) -> SandboxFeed:
-    widget = SandboxFeed(session)
-    qtbot.addWidget(widget)
-    widget.resize(700, 500)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
+    return shown(qtbot, SandboxFeed(session), 700, 500)
 
 
 def start_sandbox(session: Session) -> Sandbox:

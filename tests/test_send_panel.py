@@ -36,7 +36,7 @@ from app.segment.sandbox import Sandbox
 from app.ui import browser
 from app.ui.send_panel import SendPanel, clock
 from app.ui.session import Session
-from tests.gui_helpers import make_session
+from tests.gui_helpers import child, make_session, shown
 from tests.hostile_server import closed_port
 
 KEY = "PlantedPanelKey0123456789abcdef"
@@ -52,18 +52,7 @@ def session(tmp_path: Path) -> Iterator[Session]:
 
 @pytest.fixture
 def panel(qtbot: QtBot, session: Session) -> SendPanel:
-    widget = SendPanel(session)
-    qtbot.addWidget(widget)
-    widget.resize(900, 600)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
-
-
-def child(panel: QWidget, kind: type[W], name: str) -> W:
-    found = panel.findChild(kind, name)
-    assert found is not None, name
-    return found
+    return shown(qtbot, SendPanel(session), 900, 600)
 
 
 def button(panel: QWidget, accessible_name: str) -> QPushButton:

@@ -148,6 +148,15 @@ def walk_to(qtbot: QtBot, wizard: SetupWizard, target: PageId) -> None:
         go_next(qtbot, wizard)
 
 
+def staged_key(wizard: SetupWizard) -> HeldKey | None:
+    """The draft's key now (a call: type checkers do not pin it between changes)."""
+    return wizard.draft.key
+
+
+def staged_sandbox(wizard: SetupWizard) -> bool:
+    return wizard.draft.sandbox
+
+
 def all_label_text(wizard: SetupWizard) -> str:
     return "\n".join(label.text() + label.accessibleName() for label in wizard.findChildren(QLabel))
 
@@ -437,11 +446,11 @@ def test_keyring_unavailable_offers_session_only(
     assert isinstance(session_only, QPushButton)
     assert session_only.isDefault()
     assert not wizard.button(Next).isEnabled()
-    assert wizard.draft.key is None
+    assert staged_key(wizard) is None
 
     # It is now the default button: Enter in the key field takes it, and does not retry.
     QTest.keyClick(line_edit(wizard, "write_key"), Qt.Key.Key_Return)
-    assert wizard.draft.key == HELD
+    assert staged_key(wizard) == HELD
     assert kind(status) is Kind.OK
     assert "for this session only" in status.text()
     assert can_go_next(wizard)
@@ -455,12 +464,12 @@ def test_sandbox_makes_the_key_optional(
     assert not can_go_next(wizard)
 
     click(qtbot, sandbox)
-    assert wizard.draft.sandbox, "sandbox mode needs no key"
+    assert staged_sandbox(wizard), "sandbox mode needs no key"
     assert can_go_next(wizard)
     assert "Optional" in notice(wizard, "key_check").text()
 
     click(qtbot, sandbox)
-    assert not wizard.draft.sandbox
+    assert not staged_sandbox(wizard)
     assert not can_go_next(wizard)
 
     click(qtbot, sandbox)
@@ -935,7 +944,9 @@ def test_the_wizard_fits_the_screen_and_shows_a_whole_page_at_its_minimum(
     for which in (Next, Cancel, QWizard.WizardButton.HelpButton):
         shown = wizard.button(which)
         assert shown.isVisible()
-        assert wizard.rect().contains(shown.geometry().translated(shown.parentWidget().pos()))
+        parent = shown.parentWidget()
+        assert parent is not None
+        assert wizard.rect().contains(shown.geometry().translated(parent.pos()))
 
 
 def test_the_key_field_carries_show_and_paste_with_icons(qtbot: QtBot, wizard: SetupWizard) -> None:
