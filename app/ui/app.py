@@ -117,6 +117,13 @@ def icon() -> QIcon:
     return QIcon(path) if os.path.exists(path) else QIcon()
 
 
+def _follow_color_scheme(app: QApplication) -> None:
+    """app.ui.theme, imported after the first paint."""
+    from app.ui import theme
+
+    theme.follow_system_color_scheme(app)
+
+
 def run_gui(argv: Sequence[str] | None = None, endpoint: Endpoint | None = None) -> int:
     """Open the app; `endpoint` (from `--endpoint URL`) is where this run sends, shown in the
     window and not saved."""
@@ -136,6 +143,10 @@ def run_gui(argv: Sequence[str] | None = None, endpoint: Endpoint | None = None)
     # After the first paint: the icon is not in the window's first frame, and loading the SVG
     # plugin costs start-up time.
     QTimer.singleShot(0, lambda: app.setWindowIcon(icon()))
+    # Where the platform follows the system's dark scheme itself (Windows 11, macOS, desktops
+    # with Qt's portal), the first frame is already right; elsewhere the dark palette comes a
+    # frame later rather than costing every start its first touch of Qt's enums.
+    QTimer.singleShot(0, lambda: _follow_color_scheme(app))
     screenshot, quit_after = (
         os.environ.get(SCREENSHOT_ENV),
         bool(os.environ.get(EXIT_AFTER_PAINT_ENV)),
