@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtWidgets import QApplication, QLineEdit, QTextBrowser, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -73,6 +73,8 @@ def test_the_window_is_reused_and_shows_the_new_topic(owner: QWidget, qtbot: QtB
     assert first.isVisible()
     assert first.isWindow()
     assert not first.isModal()
+    qtbot.keyClick(help_text(owner), Qt.Key.Key_Escape)
+    assert not first.isVisible()
 
 
 def test_the_window_moves_to_a_new_owner(owner: QWidget, qtbot: QtBot) -> None:

@@ -139,7 +139,9 @@ def test_cancel_saves_nothing(tmp_path: Path, qtbot: QtBot) -> None:
     child(dialog, QLineEdit, "endpoint").setText("https://collector.example.com")
     child(dialog, QRadioButton, "proxy_none").setChecked(True)
     child(dialog, QSpinBox, "send_timeout").setValue(300)
-    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    dialog.activateWindow()
+    qtbot.waitActive(dialog)
+    qtbot.keyClick(dialog.focusWidget() or dialog, Qt.Key.Key_Escape)
     assert not dialog.isVisible()
     assert changes == []
     assert session.custom_endpoint is None

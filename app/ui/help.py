@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shiboken6
 from PySide6.QtCore import QSize, Qt, QUrl, Slot
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QDialogButtonBox,
     QLabel,
@@ -221,7 +221,6 @@ class HelpWindow(QWidget):
         self._fallback.setAccessibleName("Address to open in your browser")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.close)
-        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.close)
         layout = QVBoxLayout(self)
         layout.addWidget(self._text, 1)
         layout.addWidget(self._fallback_label)
@@ -235,6 +234,12 @@ class HelpWindow(QWidget):
 
     def minimumSizeHint(self) -> QSize:
         return QSize(300, 240)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Escape:  # as in a dialog
+            self.close()
+        else:
+            super().keyPressEvent(event)
 
     def show_topic(self, topic: str) -> None:
         self.topic = topic if topic in TOPICS else OVERVIEW
