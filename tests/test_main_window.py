@@ -6,6 +6,7 @@ from pathlib import Path
 
 import keyring.backends.fail
 import pytest
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QPushButton
 from pytestqt.qtbot import QtBot
 
@@ -199,6 +200,8 @@ def test_the_menu_bar_has_the_standard_shortcuts(qtbot: QtBot, tmp_path: Path) -
     qtbot.addWidget(window)
     actions = {a.text().replace("&", ""): a for a in window.findChildren(QAction)}
     shortcuts = {name: [s.toString() for s in a.shortcuts()] for name, a in actions.items()}
+    for name, keys in shortcuts.items():
+        assert len(set(keys)) == len(keys), f"{name}: the same keys twice are ambiguous"
     assert "Ctrl+Q" in shortcuts["Quit"]
     assert "F1" in shortcuts["Help"]
     assert "Ctrl+Return" in shortcuts["Send a whole conversation"]
@@ -217,4 +220,34 @@ def test_the_default_size_fits_the_screen(qtbot: QtBot, tmp_path: Path) -> None:
     free = window.screen().availableGeometry()
     assert window.width() <= free.width()
     assert window.height() <= free.height()
+    session.close()
+
+
+def test_f1_opens_help_and_settings_opens_the_dialog(qtbot: QtBot, tmp_path: Path) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication, QDialog
+
+    store = KeyStore(backend=keyring.backends.fail.Keyring())
+    session = returning_session(tmp_path, store, storage="sandbox")
+    session.use_sandbox = True
+    window = MainWindow(session)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    QTest.keyClick(window, Qt.Key.Key_F1)
+    qtbot.waitUntil(
+        lambda: any(w.objectName() == "help_window" for w in QApplication.topLevelWidgets())
+    )
+    help_window = next(w for w in QApplication.topLevelWidgets() if w.objectName() == "help_window")
+    help_window.close()
+    settings = next(a for a in window.findChildren(QAction) if a.text() == "Se&ttings…")
+    settings.trigger()
+    qtbot.waitUntil(lambda: isinstance(QApplication.activeModalWidget(), QDialog))
+    dialog = QApplication.activeModalWidget()
+    assert dialog is not None
+    assert dialog.objectName() == "settings_dialog"
+    dialog.reject()
     session.close()

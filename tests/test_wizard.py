@@ -960,3 +960,18 @@ def test_the_key_field_carries_show_and_paste_with_icons(qtbot: QtBot, wizard: S
         inside = button(wizard, name)
         assert key.isAncestorOf(inside), "the buttons sit inside the field"
         assert not inside.icon().isNull()
+
+
+def test_help_shows_the_current_page_s_topic(qtbot: QtBot, wizard: SetupWizard) -> None:
+    from PySide6.QtWidgets import QTextBrowser
+
+    from app.ui.help import TOPICS
+
+    walk_to(qtbot, wizard, PageId.WRITE_KEY)
+    click(qtbot, wizard.button(QWizard.WizardButton.HelpButton))
+    window = next(w for w in QApplication.topLevelWidgets() if w.objectName() == "help_window")
+    qtbot.waitExposed(window)
+    text = window.findChild(QTextBrowser, "help_text")
+    assert isinstance(text, QTextBrowser)
+    assert TOPICS["write_key"] in text.toPlainText()
+    window.close()

@@ -102,23 +102,19 @@ class MainWindow(QMainWindow):
         key.triggered.connect(self.ask_for_key)
         settings = file.addAction("Se&ttings…")
         settings.setMenuRole(QAction.MenuRole.PreferencesRole)
-        settings.setShortcuts(
-            [QKeySequence(QKeySequence.StandardKey.Preferences), QKeySequence("Ctrl+,")]
-        )
+        settings.setShortcuts(shortcuts(QKeySequence.StandardKey.Preferences, "Ctrl+,"))
         settings.triggered.connect(self.on_settings_triggered)
         file.addSeparator()
         quit_ = file.addAction("&Quit")
         quit_.setMenuRole(QAction.MenuRole.QuitRole)
-        quit_.setShortcuts([QKeySequence(QKeySequence.StandardKey.Quit), QKeySequence("Ctrl+Q")])
+        quit_.setShortcuts(shortcuts(QKeySequence.StandardKey.Quit, "Ctrl+Q"))
         quit_.triggered.connect(self.close)
         send = bar.addMenu("Se&nd")
         send.addAction(self.panel.send_conversation_action)
         send.addAction(self.panel.stop_action)
         help_menu = bar.addMenu("&Help")
         help_action = help_menu.addAction("&Help")
-        help_action.setShortcuts(
-            [QKeySequence(QKeySequence.StandardKey.HelpContents), QKeySequence("F1")]
-        )
+        help_action.setShortcuts(shortcuts(QKeySequence.StandardKey.HelpContents, "F1"))
         help_action.triggered.connect(self.on_help_triggered)
         about = help_menu.addAction(f"&About {APP_NAME}")
         about.setMenuRole(QAction.MenuRole.AboutRole)
@@ -238,6 +234,15 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self._session.settings.set_geometry("main", self.saveGeometry())
         super().closeEvent(event)
+
+
+def shortcuts(standard: QKeySequence.StandardKey, fallback: str) -> list[QKeySequence]:
+    """The platform's keys for `standard`, and `fallback` where it has none or differs; never
+    one twice (an action holding the same keys twice takes neither: they are ambiguous)."""
+    keys = QKeySequence.keyBindings(standard)
+    if all(key.toString() != fallback for key in keys):
+        keys.append(QKeySequence(fallback))
+    return keys
 
 
 class KeyDialog(QDialog):
