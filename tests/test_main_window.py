@@ -247,7 +247,7 @@ def test_f1_opens_help_and_settings_opens_the_dialog(qtbot: QtBot, tmp_path: Pat
     settings.trigger()
     qtbot.waitUntil(lambda: isinstance(QApplication.activeModalWidget(), QDialog))
     dialog = QApplication.activeModalWidget()
-    assert dialog is not None
+    assert isinstance(dialog, QDialog)
     assert dialog.objectName() == "settings_dialog"
     dialog.reject()
     session.close()
