@@ -7,7 +7,7 @@ from pathlib import Path
 import keyring.backends.fail
 import pytest
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QLabel, QPushButton
+from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton
 from pytestqt.qtbot import QtBot
 
 from app.keystore import KeyStore
@@ -250,4 +250,32 @@ def test_f1_opens_help_and_settings_opens_the_dialog(qtbot: QtBot, tmp_path: Pat
     assert isinstance(dialog, QDialog)
     assert dialog.objectName() == "settings_dialog"
     dialog.reject()
+    session.close()
+
+
+def test_a_settings_file_from_the_previous_version_keeps_working(
+    qtbot: QtBot, tmp_path: Path, secret_service: SecretServiceSession
+) -> None:
+    """Written by hand as version 0.1 wrote it: no network keys, no splitter sizes."""
+    path = tmp_path / "settings.ini"
+    path.write_text(
+        "[setup]\ncomplete=true\nregion=us\nworkspace_slug=acme-inc\nsource_name=Chatlio Prod\n"
+        "key_storage=keyring\n\n[test]\nvisitor_id=test-visitor-0123abcd\nas_user_id=false\n"
+    )
+    store = KeyStore(backend=secret_service.backend())
+    store.save("Chatlio Prod", KEY)
+    session = Session(AppSettings(str(path)), keystore=store)
+    controller = AppController(session)
+    controller.start()
+    window = controller.window
+    assert isinstance(window, MainWindow)
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: session.write_key() == KEY, timeout=5000)
+    assert "Chatlio Prod" in header(window)
+    assert session.custom_endpoint is None
+    assert session.deadline == 60
+    assert session.proxy.describe() == "this computer's proxy settings"
+    visitor = window.findChild(QLineEdit, "send_visitor_id")
+    assert isinstance(visitor, QLineEdit)
+    assert visitor.text() == "test-visitor-0123abcd"
     session.close()
