@@ -207,7 +207,7 @@ def test_the_menu_bar_has_the_standard_shortcuts(qtbot: QtBot, tmp_path: Path) -
     assert "Ctrl+Return" in shortcuts["Send a whole conversation"]
     assert QKeySequence("Ctrl+,").toString() in shortcuts["Settings…"]
     menus = [a.text() for a in window.menuBar().actions()]
-    assert menus == ["&File", "Se&nd", "&Help"]
+    assert menus == ["&File", "Set&up", "Se&nd", "&Help"]
     session.close()
 
 
@@ -278,4 +278,71 @@ def test_a_settings_file_from_the_previous_version_keeps_working(
     visitor = window.findChild(QLineEdit, "send_visitor_id")
     assert isinstance(visitor, QLineEdit)
     assert visitor.text() == "test-visitor-0123abcd"
+    session.close()
+
+
+def sandbox_window(qtbot: QtBot, tmp_path: Path) -> tuple[MainWindow, Session]:
+    session = returning_session(
+        tmp_path, KeyStore(backend=keyring.backends.fail.Keyring()), storage="sandbox"
+    )
+    window = MainWindow(session)
+    qtbot.addWidget(window)
+    return window, session
+
+
+def test_a_window_saved_off_screen_comes_back_whole(qtbot: QtBot, tmp_path: Path) -> None:
+    from PySide6.QtCore import QRect
+
+    first, session = sandbox_window(qtbot, tmp_path)
+    free = first.screen().availableGeometry()
+    # Saved on a larger monitor that is gone now: far right, below, and bigger than this one.
+    first.setGeometry(QRect(free.right() + 2000, free.bottom() + 1500, 3000, 2000))
+    first.close()
+    again, _ = sandbox_window(qtbot, tmp_path)
+    assert free.contains(again.frameGeometry()), (again.frameGeometry(), free)
+    assert again.width() >= 640
+    assert again.height() >= 480
+    session.close()
+
+
+def test_the_window_says_where_events_go_when_it_is_not_segment(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    from app.keystore import SESSION_LOCATION
+    from app.segment.endpoint import parse_endpoint
+
+    session = returning_session(tmp_path, KeyStore(backend=keyring.backends.fail.Keyring()))
+    session.set_key(KEY, SESSION_LOCATION)
+    window = MainWindow(session)
+    qtbot.addWidget(window)
+    assert "Segment (US)" in target(window)
+    session.use_endpoint_from_command_line(parse_endpoint("http://127.0.0.1:8471"))
+    assert "127.0.0.1:8471" in target(window)
+    assert KEY not in target(window) + header(window)
+    session.close()
+
+
+def test_every_mnemonic_in_the_window_is_its_own(qtbot: QtBot, tmp_path: Path) -> None:
+    """Alt+letter reaches one thing: two owners of a letter make Qt cycle or do nothing."""
+    import re
+
+    from PySide6.QtWidgets import QAbstractButton, QTabBar
+
+    window, session = sandbox_window(qtbot, tmp_path)
+    window.show()
+    qtbot.waitExposed(window)
+    texts = [a.text() for a in window.menuBar().actions()]
+    texts += [b.text() for b in window.findChildren(QAbstractButton) if b.isVisibleTo(window)]
+    texts += [
+        label.text()
+        for label in window.findChildren(QLabel)
+        if label.buddy() is not None and label.isVisibleTo(window)
+    ]
+    for bar in window.findChildren(QTabBar):
+        if bar.isVisibleTo(window):
+            texts += [bar.tabText(i) for i in range(bar.count())]
+    letters = [m.lower() for t in texts for m in re.findall(r"&([^&])", t.replace("&&", ""))]
+    assert len(letters) >= 10, texts
+    doubles = {letter for letter in letters if letters.count(letter) > 1}
+    assert not doubles, [t for t in texts if any(f"&{d}" in t.lower() for d in doubles)]
     session.close()

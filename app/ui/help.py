@@ -160,7 +160,7 @@ _BODIES: dict[str, str] = {
         "<p><b>Next</b>: watch the source's Debugger in Segment. Chatlio's events show up "
         "there as visitors chat. Next time, the app opens on <a href='help:main'>the test "
         "screen</a>, where you can send test events again; <b>Run setup again</b> is in its "
-        "File menu.</p>"
+        "Setup menu.</p>"
     ),
     "eu_workspace": (
         "<p>Segment offers the Chatlio source only in workspaces whose data is processed in "
@@ -185,8 +185,8 @@ _BODIES: dict[str, str] = {
         "you ask for it.</p>"
         + _NOT_PROOF
         + "<p><b>Menus.</b> File → <b>Settings</b> sets the Tracking API address (leave it "
-        "empty for Segment's usual one), a proxy, and the time limit of a send. File → "
-        "<b>Write key…</b> enters or changes the key. File → <b>Run setup again…</b> starts "
+        "empty for Segment's usual one), a proxy, and the time limit of a send. Setup → "
+        "<b>Write key…</b> enters or changes the key; Setup → <b>Run setup again…</b> starts "
         "the assistant from the beginning.</p>"
     ),
 }

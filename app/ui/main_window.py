@@ -96,10 +96,6 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file = bar.addMenu("&File")
-        setup = file.addAction("Run &setup again…")
-        setup.triggered.connect(self.setup_requested)
-        key = file.addAction("&Write key…")
-        key.triggered.connect(self.ask_for_key)
         settings = file.addAction("Se&ttings…")
         settings.setMenuRole(QAction.MenuRole.PreferencesRole)
         settings.setShortcuts(shortcuts(QKeySequence.StandardKey.Preferences, "Ctrl+,"))
@@ -109,6 +105,11 @@ class MainWindow(QMainWindow):
         quit_.setMenuRole(QAction.MenuRole.QuitRole)
         quit_.setShortcuts(shortcuts(QKeySequence.StandardKey.Quit, "Ctrl+Q"))
         quit_.triggered.connect(self.close)
+        setup_menu = bar.addMenu("Set&up")
+        setup = setup_menu.addAction("Run &setup again…")
+        setup.triggered.connect(self.setup_requested)
+        key = setup_menu.addAction("&Write key…")
+        key.triggered.connect(self.ask_for_key)
         send = bar.addMenu("Se&nd")
         send.addAction(self.panel.send_conversation_action)
         send.addAction(self.panel.stop_action)
@@ -123,12 +124,15 @@ class MainWindow(QMainWindow):
             action.setObjectName(f"action_{action.text().strip('&.… ').split()[0].lower()}")
 
     def _keep_on_screen(self) -> None:
-        """A window restored onto a screen that is gone comes back where it can be seen."""
+        """A window restored onto a screen that is gone, or larger than this one, comes back
+        whole onto the screen, title bar included."""
         free = self.screen().availableGeometry()
+        self.resize(self.size().boundedTo(fit_to_screen(self, free.size())))
         frame = self.frameGeometry()
-        if not free.intersects(frame) or frame.top() < free.top():
-            self.move(QPoint(free.left() + 24, free.top() + 24))
-        self.resize(self.size().boundedTo(free.size()))
+        left = min(max(frame.left(), free.left()), free.right() - frame.width() + 1)
+        top = min(max(frame.top(), free.top()), free.bottom() - frame.height() + 1)
+        if (left, top) != (frame.left(), frame.top()):
+            self.move(QPoint(max(left, free.left()), max(top, free.top())))
 
     # --- the key -----------------------------------------------------------------------------
 
