@@ -54,6 +54,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="check headless that everything the app needs is there (Qt, keyring, TLS, "
         "a test event to a local sandbox), print one line per check, and exit",
     )
+    # The app's own option (app/__main__.py opens the app for it); listed here for --help and
+    # so that a missing URL is a sentence. Its own dest: `send --endpoint` must not overwrite it.
+    parser.add_argument(
+        "--endpoint",
+        dest="app_endpoint",
+        metavar="URL",
+        help="with no command: open the app sending to this Tracking API address for this run "
+        "(plain http only to this computer)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     send = commands.add_parser(
@@ -240,6 +249,11 @@ def _unexpected(exc: Exception, secrets: list[str]) -> int:
 def _dispatch(
     args: argparse.Namespace, stdin: TextIO | None, out: TextIO, secrets: list[str]
 ) -> int:
+    if args.app_endpoint is not None:
+        raise UsageError(
+            "--endpoint before a command is the app's option. For a send, put it after the "
+            "command: chatlio-segment-setup send --endpoint URL."
+        )
     if args.self_test:
         from app.selftest import run_self_test
 

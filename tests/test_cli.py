@@ -210,6 +210,9 @@ def test_verbose_output_shows_the_request_with_the_key_hidden(sandbox: Sandbox) 
         (["sandbox", "--host", ""], "address of this computer"),
         (["send"], "No system keyring was found"),
         (["nonsense"], "invalid choice"),
+        (["--endpoint"], "--endpoint: expected one argument"),
+        (["--endpoint", "http://127.0.0.1:8471", "send", "--sandbox"], "after the command"),
+        (["--endpoint", "http://127.0.0.1:8471", "--self-test"], "after the command"),
     ],
 )
 def test_usage_errors_exit_2_with_a_sentence(args: list[str], message: str) -> None:

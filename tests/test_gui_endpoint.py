@@ -22,6 +22,22 @@ def test_only_endpoint_means_the_app() -> None:
     assert gui_endpoint([]) is None
 
 
+def test_the_checked_address_reaches_the_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.segment.endpoint import Endpoint, Region
+    from app.ui import app as gui
+
+    opened: list[Endpoint | None] = []
+
+    def run_gui(argv: object, endpoint: Endpoint | None = None) -> int:
+        opened.append(endpoint)
+        return 0
+
+    monkeypatch.setattr(gui, "run_gui", run_gui)
+    assert main(["--endpoint=http://localhost:8471/"]) == 0
+    assert main([]) == 0
+    assert opened == [Endpoint("http://localhost:8471", Region.LOCAL), None]
+
+
 def test_a_bad_address_is_a_sentence_and_no_window(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--endpoint", "http://events.example.com"]) == 2
     err = capsys.readouterr().err
