@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QTimer, Slot
@@ -84,11 +84,15 @@ SCREENSHOT_ENV = "CHATLIO_SEGMENT_SETUP_SCREENSHOT"
 
 
 class FirstPaintProbe(QObject):
-    """Notices a window's first paint; then saves a screenshot and/or quits, as asked."""
+    """Notices a window's first paint; then runs what waits for it, and for the packaging
+    smoke test and the start-up benchmark reports it, saves a screenshot and/or quits."""
 
-    def __init__(self, screenshot: str | None, quit_after: bool) -> None:
+    def __init__(
+        self, screenshot: str | None, quit_after: bool, report: bool, *then: Callable[[], None]
+    ) -> None:
         super().__init__()
-        self._screenshot, self._quit_after = screenshot, quit_after
+        self._screenshot, self._quit_after, self._report = screenshot, quit_after, report
+        self._then = then
         self._seen = False
 
     def watch(self, window: QWidget) -> None:
@@ -97,11 +101,15 @@ class FirstPaintProbe(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Paint and not self._seen and isinstance(watched, QWidget):
             self._seen = True
-            print(f"first-paint {time.monotonic():.6f}", flush=True)
+            watched.removeEventFilter(self)
+            if self._report:
+                print(f"first-paint {time.monotonic():.6f}", flush=True)
             QTimer.singleShot(0, lambda: self._after_paint(watched))
         return False
 
     def _after_paint(self, window: QWidget) -> None:
+        for callback in self._then:
+            callback()
         if self._screenshot:
             window.grab().save(self._screenshot)
         if self._quit_after:
@@ -140,22 +148,25 @@ def run_gui(argv: Sequence[str] | None = None, endpoint: Endpoint | None = None)
     crash.install(session.secrets)
     controller = AppController(session)
     controller.start()
-    # After the first paint: the icon is not in the window's first frame, and loading the SVG
-    # plugin costs start-up time.
-    QTimer.singleShot(0, lambda: app.setWindowIcon(icon()))
-    # Where the platform follows the system's dark scheme itself (Windows 11, macOS, desktops
-    # with Qt's portal), the first frame is already right; elsewhere the dark palette comes a
-    # frame later rather than costing every start its first touch of Qt's enums.
-    QTimer.singleShot(0, lambda: _follow_color_scheme(app))
     screenshot, quit_after = (
         os.environ.get(SCREENSHOT_ENV),
         bool(os.environ.get(EXIT_AFTER_PAINT_ENV)),
     )
-    probe = FirstPaintProbe(screenshot, quit_after)
-    if screenshot or quit_after:
-        for window in (controller.wizard, controller.window):
-            if window is not None:
-                probe.watch(window)
+    # After the first paint: the icon is not in the window's first frame, and loading the SVG
+    # plugin costs start-up time. Where the platform follows the system's dark scheme itself
+    # (Windows 11, macOS, desktops with Qt's portal), the first frame is already right;
+    # elsewhere the dark palette comes a frame later rather than costing every start its
+    # first touch of Qt's enums.
+    probe = FirstPaintProbe(
+        screenshot,
+        quit_after,
+        bool(screenshot or quit_after),
+        lambda: app.setWindowIcon(icon()),
+        lambda: _follow_color_scheme(app),
+    )
+    for window in (controller.wizard, controller.window):
+        if window is not None:
+            probe.watch(window)
     try:
         return app.exec()
     finally:
