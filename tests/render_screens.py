@@ -21,6 +21,10 @@ def settle(ms: int = 80) -> None:
     loop.exec()
 
 
+# Each shot's width in device-independent pixels, so that a test can tell the scale.
+WIDTHS: dict[Path, int] = {}
+
+
 def shoot(widget: QWidget, out: Path, name: str) -> list[Path]:
     """`name`.png at the widget's size, and `name`-min.png at its minimum size."""
     saved: list[Path] = []
@@ -32,6 +36,7 @@ def shoot(widget: QWidget, out: Path, name: str) -> list[Path]:
         if not widget.grab().save(str(path)):
             raise RuntimeError(f"could not save {path}")
         saved.append(path)
+        WIDTHS[path] = widget.width()
     widget.resize(size)
     settle()
     return saved
@@ -97,6 +102,22 @@ def render(out: Path, dark: bool) -> list[Path]:
             settle(50)
         shots += shoot(window, out, "main-02-one-more")
 
+        from app.ui.help import show_help
+        from app.ui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(session, window)
+        dialog.show()
+        settle(100)
+        shots += shoot(dialog, out, "settings-dialog")
+        dialog.reject()
+        show_help(window, "write_key")
+        help_window = next(
+            w for w in QApplication.topLevelWidgets() if w.objectName() == "help_window"
+        )
+        settle(100)
+        shots += shoot(help_window, out, "help-write-key")
+        help_window.close()
+
         eu = SetupWizard(Session(AppSettings(str(Path(home) / "eu.ini"))), SendPanel)
         eu.show()
         eu.add_remaining_pages()
@@ -112,4 +133,4 @@ def render(out: Path, dark: bool) -> list[Path]:
 if __name__ == "__main__":
     args = sys.argv[1:]
     for path in render(Path(args[0]), dark="--dark" in args):
-        print(path)
+        print(path, WIDTHS[path])

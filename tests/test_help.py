@@ -136,3 +136,13 @@ def test_when_the_browser_does_not_open_the_address_is_shown_to_copy(
     assert isinstance(address, QLineEdit)
     assert address.isVisible()
     assert address.text() == "https://chatlio.com/app/"
+
+
+def test_the_help_window_is_readable_at_its_minimum_size(qtbot: QtBot) -> None:
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    show_help(parent, "write_key")
+    window = next(w for w in QApplication.topLevelWidgets() if w.objectName() == "help_window")
+    assert window.minimumWidth() >= 320
+    assert window.minimumHeight() >= 240
+    window.close()

@@ -208,6 +208,7 @@ class HelpWindow(QWidget):
         super().__init__(parent, Qt.WindowType.Window)
         self.setObjectName("help_window")
         self.setWindowTitle("Help")
+        self.setMinimumSize(360, 280)  # a paragraph at a time, never a word
         self._text = QTextBrowser()
         self._text.setObjectName("help_text")
         self._text.setAccessibleName("Help text")
