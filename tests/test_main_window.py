@@ -346,3 +346,41 @@ def test_every_mnemonic_in_the_window_is_its_own(qtbot: QtBot, tmp_path: Path) -
     doubles = {letter for letter in letters if letters.count(letter) > 1}
     assert not doubles, [t for t in texts if any(f"&{d}" in t.lower() for d in doubles)]
     session.close()
+
+
+def test_a_locked_keyring_is_said_and_the_key_can_still_be_entered(
+    qtbot: QtBot, tmp_path: Path, secret_service: SecretServiceSession
+) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from app.ui.main_window import KeyDialog
+
+    store = KeyStore(backend=secret_service.backend(), timeout=30)
+    store.save("Chatlio Prod", KEY)
+    secret_service.lock()
+    session = returning_session(tmp_path, store)
+    window = MainWindow(session)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: "locked" in header(window), timeout=20000)
+    assert "Change the write key" in header(window)
+    assert not conversation(window).isEnabled()
+    change = window.findChild(QPushButton, "change_key")
+    assert isinstance(change, QPushButton)
+    assert change.isVisible()
+    assert change.isEnabled()
+
+    change.click()
+    qtbot.waitUntil(lambda: isinstance(QApplication.activeModalWidget(), KeyDialog))
+    dialog = QApplication.activeModalWidget()
+    assert isinstance(dialog, KeyDialog)
+    field = dialog.findChild(QLineEdit, "write_key")
+    assert isinstance(field, QLineEdit)
+    field.setText(KEY)
+    only = dialog.findChild(QPushButton, "session_only")
+    assert isinstance(only, QPushButton)
+    only.click()
+    assert conversation(window).isEnabled()
+    assert "locked" not in header(window)
+    assert KEY not in header(window)
+    session.close()
