@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
+import html
 
-from PySide6.QtCore import QPoint, QSize, Signal, Slot
+from PySide6.QtCore import QSize, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
@@ -21,9 +22,9 @@ from PySide6.QtWidgets import (
 from app import APP_NAME, __version__
 from app.key_storage import KeyStorage
 from app.ui.draft import HeldKey
+from app.ui.screen_fit import fit_to_screen, keep_on_screen
 from app.ui.send_panel import SendPanel
 from app.ui.session import Session
-from app.ui.wizard import fit_to_screen
 from app.ui.worker import run_in_background
 
 MINIMUM_SIZE = QSize(640, 480)
@@ -89,7 +90,7 @@ class MainWindow(QMainWindow):
         geometry = session.settings.geometry("main")
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(fit_to_screen(self, DEFAULT_SIZE))
-        self._keep_on_screen()
+        keep_on_screen(self)
         session.changed.connect(self.on_session_changed)
         self.load_key()
 
@@ -120,19 +121,15 @@ class MainWindow(QMainWindow):
         about = help_menu.addAction(f"&About {APP_NAME}")
         about.setMenuRole(QAction.MenuRole.AboutRole)
         about.triggered.connect(self.on_about_clicked)
-        for action in (setup, key, settings, quit_, help_action, about):
-            action.setObjectName(f"action_{action.text().strip('&.… ').split()[0].lower()}")
-
-    def _keep_on_screen(self) -> None:
-        """A window restored onto a screen that is gone, or larger than this one, comes back
-        whole onto the screen, title bar included."""
-        free = self.screen().availableGeometry()
-        self.resize(self.size().boundedTo(fit_to_screen(self, free.size())))
-        frame = self.frameGeometry()
-        left = min(max(frame.left(), free.left()), free.right() - frame.width() + 1)
-        top = min(max(frame.top(), free.top()), free.bottom() - frame.height() + 1)
-        if (left, top) != (frame.left(), frame.top()):
-            self.move(QPoint(max(left, free.left()), max(top, free.top())))
+        for action, name in (
+            (setup, "action_run"),
+            (key, "action_write"),
+            (settings, "action_settings"),
+            (quit_, "action_quit"),
+            (help_action, "action_help"),
+            (about, "action_about"),
+        ):
+            action.setObjectName(name)
 
     # --- the key -----------------------------------------------------------------------------
 
@@ -198,7 +195,7 @@ class MainWindow(QMainWindow):
         self._render()
 
     def _render(self) -> None:
-        source = self._session.source_name
+        source = html.escape(self._session.source_name)  # the header is rich text
         change = "enter it with Change the write key"
         texts = {
             KeyState.SANDBOX: f"Source <b>{source}</b> · trying it out with the built-in "

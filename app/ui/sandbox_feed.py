@@ -163,10 +163,26 @@ def _compact_rows(view: QTableView) -> None:
     rows.setDefaultSectionSize(view.fontMetrics().height() + 6)
 
 
-class FeedModel(QAbstractTableModel):
+class _Table(QAbstractTableModel):
+    """A table model whose columns are named by HEADERS."""
+
+    HEADERS: tuple[str, ...] = ()
+
+    def columnCount(self, parent: _Index = _NO_PARENT) -> int:
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.HEADERS[section]
+        return None
+
+
+class FeedModel(_Table):
     """Received events, newest first, at most MAX_ROWS of them: time, event, visitor."""
 
-    HEADERS: Final = ("Received", "Event", "Visitor")
+    HEADERS = ("Received", "Event", "Visitor")
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -174,9 +190,6 @@ class FeedModel(QAbstractTableModel):
 
     def rowCount(self, parent: _Index = _NO_PARENT) -> int:
         return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = _NO_PARENT) -> int:
-        return 0 if parent.isValid() else len(self.HEADERS)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -186,13 +199,6 @@ class FeedModel(QAbstractTableModel):
             return (row.time, row.name, row.visitor)[index.column()]
         if role == Qt.ItemDataRole.ToolTipRole:
             return (printable(row.event.received_at, 40), row.name, row.visitor)[index.column()]
-        return None
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
         return None
 
     def row(self, n: int) -> FeedRow:
@@ -218,10 +224,10 @@ class FeedModel(QAbstractTableModel):
             self.endResetModel()
 
 
-class PropertiesModel(QAbstractTableModel):
+class PropertiesModel(_Table):
     """Property → value of one event."""
 
-    HEADERS: Final = ("Property", "Value")
+    HEADERS = ("Property", "Value")
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -230,19 +236,9 @@ class PropertiesModel(QAbstractTableModel):
     def rowCount(self, parent: _Index = _NO_PARENT) -> int:
         return 0 if parent.isValid() else len(self._pairs)
 
-    def columnCount(self, parent: _Index = _NO_PARENT) -> int:
-        return 0 if parent.isValid() else 2
-
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if index.isValid() and role in {Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole}:
             return self._pairs[index.row()][index.column()]
-        return None
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
         return None
 
     def show(self, pairs: list[tuple[str, str]]) -> None:

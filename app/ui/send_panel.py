@@ -95,11 +95,10 @@ class SendPanel(QWidget):
     so their shortcuts work in any window that holds it: `send_conversation_action`
     (Ctrl+Return) and `stop_action`.
 
-    Signals: busy_changed(bool), finished(list[SendResult]) once a send ends,
+    Signals: finished(list[SendResult]) once a send ends,
     key_requested() — the user wants to enter the write key.
     """
 
-    busy_changed = Signal(bool)
     finished = Signal(list)
     key_requested = Signal()
 
@@ -440,7 +439,6 @@ class SendPanel(QWidget):
         session.busy = True  # re-renders: the send buttons go off, Stop comes on
         self.refresh()
         self._tick.start()
-        self.busy_changed.emit(True)
         deadline, proxy, retry = session.deadline, session.proxy, session.retry
 
         def work(report: Any) -> SendOutcome:
@@ -519,7 +517,6 @@ class SendPanel(QWidget):
         self._session.busy = False
         self.refresh()
         self._restore_focus()
-        self.busy_changed.emit(False)
 
     # --- focus ------------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication, QWidget, QWizard
 from app.ui.draft import SetupDraft
 from app.ui.page_kit import Page, PageId
 from app.ui.pages.welcome import WelcomePage
+from app.ui.screen_fit import fit_to_screen
 from app.ui.session import Session
 
 __all__ = ["PAGE_ORDER", "PageId", "SetupWizard"]
@@ -272,12 +273,3 @@ class SetupWizard(QWizard):
                     break
         if target is not None:
             target.setFocus()
-
-
-def fit_to_screen(widget: QWidget, wanted: QSize) -> QSize:
-    """`wanted`, shrunk to the screen's free area (at 2x scaling 1600x1000 is 800x500)."""
-    free = widget.screen().availableGeometry().size()
-    # Room for the window's frame and title bar, which the size does not include.
-    return wanted.boundedTo(QSize(free.width() - 16, free.height() - 48)).expandedTo(
-        widget.minimumSize()
-    )
