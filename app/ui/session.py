@@ -9,17 +9,23 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 
 from app.key_storage import KeyStorage
-from app.segment import SANDBOX_KEY
+from app.segment import SANDBOX_KEY, SANDBOX_TOKEN
 from app.ui.settings import AppSettings
 
 if TYPE_CHECKING:
     from app.keystore import WriteKeyStore
+    from app.proof.key_owner import KeyOwner
+    from app.proof.workspace import TokenCheck
+    from app.segment.cancel import CancelToken
     from app.segment.endpoint import Endpoint
     from app.segment.proxy import ProxyChoice
+    from app.segment.public_api.client import PublicApiClient
+    from app.segment.public_api.hosts import ApiEndpoint
     from app.segment.result import SendResult
     from app.segment.retry import RetryPolicy
     from app.segment.sandbox import Sandbox
     from app.sending import Target
+    from app.token_store import TokenStore
 
 
 # The keyring may show an unlock prompt that a person has to answer: give them time. The window
@@ -47,6 +53,23 @@ class SendRecord:
         return f"SendRecord(total={self.total}, results={len(self.results)}, ended={self.ended})"
 
 
+class TokenState:
+    """The Public API token and what it told: one per app run, shared by the wizard's trial.
+
+    The token is kept in memory only while the app runs (the keyring is where it is stored).
+    """
+
+    def __init__(self) -> None:
+        self.token: str | None = None
+        self.location: str | None = None
+        self.check: TokenCheck | None = None  # the workspace it opened, and its host
+        self.api_endpoint: ApiEndpoint | None = None  # --api-endpoint: this run only
+        self.store: TokenStore | None = None
+
+    def __repr__(self) -> str:
+        return f"TokenState(location={self.location!r}, token=<hidden>)"
+
+
 class Session(QObject):
     """The one model the wizard pages, the test panel and the main window show.
 
@@ -56,10 +79,18 @@ class Session(QObject):
 
     changed = Signal()
 
-    def __init__(self, settings: AppSettings, keystore: WriteKeyStore | None = None) -> None:
+    def __init__(
+        self,
+        settings: AppSettings,
+        keystore: WriteKeyStore | None = None,
+        token_store: TokenStore | None = None,
+    ) -> None:
         super().__init__()
         self.settings = settings
         self._keystore = keystore
+        self._tokens = TokenState()
+        self._tokens.store = token_store
+        self._key_owner: KeyOwner | None = None  # which source the held key belongs to
         self._key: str | None = None
         self._key_location: str | None = None
         self._use_sandbox = settings.key_storage == KeyStorage.SANDBOX
@@ -196,6 +227,7 @@ class Session(QObject):
         """A session for the wizard's test page: the same settings file, keyring, address and
         proxy, but the wizard's staged source, mode and key; this session is left alone."""
         trial = Session(self.settings, self._keystore)
+        trial._tokens = self._tokens  # one token per run: set in the wizard, kept after it
         trial._custom_endpoint = self._custom_endpoint
         trial._endpoint_from_command_line = self._endpoint_from_command_line
         trial._proxy, trial.retry = self._proxy, self.retry
@@ -234,11 +266,23 @@ class Session(QObject):
             return self._keystore
 
     def set_key(self, key: str, location: str) -> None:
+        if key != self._key:
+            self._key_owner = None
         self._key, self._key_location = key, location
         self.changed.emit()
 
     def forget_key(self) -> None:
-        self._key, self._key_location = None, None
+        self._key, self._key_location, self._key_owner = None, None, None
+        self.changed.emit()
+
+    @property
+    def key_owner(self) -> KeyOwner | None:
+        """Which source the Public API says the held key belongs to, once checked."""
+        return self._key_owner
+
+    @key_owner.setter
+    def key_owner(self, owner: KeyOwner | None) -> None:
+        self._key_owner = owner
         self.changed.emit()
 
     def held_key(self) -> str | None:
@@ -246,14 +290,88 @@ class Session(QObject):
         return self._key
 
     def secrets(self) -> list[str]:
-        """What must never be shown: the real key, whatever mode the session is in."""
-        return [self._key] if self._key else []
+        """What must never be shown: the real key and token, whatever mode the session is in."""
+        return [secret for secret in (self._key, self._tokens.token) if secret]
 
     def write_key(self) -> str | None:
         """The key to send with; in sandbox mode always a made-up one, never the real key."""
         if self._use_sandbox:
             return SANDBOX_KEY
         return self._key
+
+    # --- the Public API token --------------------------------------------------------------
+
+    @property
+    def token_store(self) -> TokenStore:
+        """The OS keyring's token entry, created on first use: call off the GUI thread."""
+        with self._lock:
+            if self._tokens.store is None:
+                from app.token_store import KeyringTokenStore
+
+                self._tokens.store = KeyringTokenStore(timeout=KEYRING_TIMEOUT)
+            return self._tokens.store
+
+    @property
+    def has_token(self) -> bool:
+        """Whether the Public API can be asked: a token is held, or the sandbox answers."""
+        return self._use_sandbox or self._tokens.token is not None
+
+    @property
+    def token_location(self) -> str | None:
+        return self._tokens.location
+
+    @property
+    def token_check(self) -> TokenCheck | None:
+        """The workspace the held token opened, and the host that accepted it; sandbox: None
+        until the sandbox's was checked."""
+        return self._tokens.check
+
+    @token_check.setter
+    def token_check(self, check: TokenCheck | None) -> None:
+        self._tokens.check = check
+        self.changed.emit()
+
+    def set_token(self, token: str, location: str, check: TokenCheck | None = None) -> None:
+        self._tokens.token, self._tokens.location, self._tokens.check = token, location, check
+        self.changed.emit()
+
+    def forget_token(self) -> None:
+        self._tokens.token, self._tokens.location, self._tokens.check = None, None, None
+        self.changed.emit()
+
+    def use_api_endpoint_from_command_line(self, endpoint: ApiEndpoint) -> None:
+        """`--api-endpoint URL`: this run asks the Public API there; not saved."""
+        self._tokens.api_endpoint = endpoint
+        self.changed.emit()
+
+    @property
+    def api_endpoint_from_command_line(self) -> ApiEndpoint | None:
+        return self._tokens.api_endpoint
+
+    def api_token(self) -> str | None:
+        """The token to call with; in sandbox mode always the sandbox's, never the real one."""
+        if self._use_sandbox:
+            return SANDBOX_TOKEN
+        return self._tokens.token
+
+    def api_client(self, cancel: CancelToken | None = None) -> PublicApiClient:
+        """A Public API client for the held token (worker threads: may start the sandbox).
+
+        The host is the sandbox's in sandbox mode, else --api-endpoint, else the one that
+        accepted the token, else the US host. Raises LookupError when no token is held.
+        """
+        from app.segment.public_api.client import PublicApiClient
+        from app.segment.public_api.hosts import US_API, parse_api_endpoint
+
+        token = self.api_token()
+        if token is None:
+            raise LookupError("no Public API token")
+        if self._use_sandbox:
+            endpoint = parse_api_endpoint(self.sandbox().public_api_url)
+        else:
+            check = self._tokens.check
+            endpoint = self._tokens.api_endpoint or (check.endpoint if check else US_API)
+        return PublicApiClient(endpoint, token, proxy=self.proxy, cancel=cancel)
 
     # --- sending (worker threads) ------------------------------------------------------------
 

@@ -51,6 +51,9 @@ __all__ = [
 ]
 
 EVENTS_PATH: Final = "/sandbox/events"
+# The Public API's paths (/, /sources...) and the CDN's (/v1/projects/<key>/settings) under these.
+PUBLIC_API_PREFIX: Final = "/public-api"
+CDN_PREFIX: Final = "/cdn"
 # The most events one GET /sandbox/events?limit=N returns.
 MAX_PAGE_EVENTS: Final = 10_000
 # A listing's bytes beyond its events' own (store.Page.size): the braces, "dropped", "next"...
@@ -189,6 +192,16 @@ class Sandbox:
         if self._server is None:
             raise RuntimeError("the sandbox has not been started")
         return f"http://{_authority(self._host, self._server.address[1])}"
+
+    @property
+    def public_api_url(self) -> str:
+        """The base URL of the sandbox's stand-in for Segment's Public API."""
+        return f"{self.url}{PUBLIC_API_PREFIX}"
+
+    @property
+    def cdn_url(self) -> str:
+        """The base URL of the sandbox's stand-in for cdn.segment.com's settings path."""
+        return f"{self.url}{CDN_PREFIX}"
 
     # What was received
 
