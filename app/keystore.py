@@ -33,6 +33,7 @@ __all__ = [
     "Reason",
     "SaveResult",
     "SessionKeyStore",
+    "SystemKeyring",
     "WriteKeyStore",
     "check_source",
     "check_write_key",
@@ -47,6 +48,8 @@ DEFAULT_SOURCE = "Chatlio"
 DEFAULT_TIMEOUT = 10.0
 SEGMENT_KEY_LENGTH = 32
 _WHERE_TO_COPY = "your source in Segment, under Settings → API Keys"
+# What the keyring's error sentences call the secret they could not keep.
+WRITE_KEY = "the write key"
 
 DESKTOP_KEYRING_LOCATION = "the Secret Service keyring (GNOME Keyring or KWallet)"
 _SECRET_SERVICE_PROVIDERS = {
@@ -98,12 +101,17 @@ class KeystoreUnavailable(Exception):
 
     @classmethod
     def because(
-        cls, reason: Reason, *, action: str = "use", timeout: float = DEFAULT_TIMEOUT
+        cls,
+        reason: Reason,
+        *,
+        action: str = "use",
+        timeout: float = DEFAULT_TIMEOUT,
+        secret: str = WRITE_KEY,
     ) -> KeystoreUnavailable:
-        """The exception for `reason`, worded for this platform."""
+        """The exception for `reason`, worded for this platform and the secret kept."""
         setup, unlock = _platform_fixes()
         if reason is Reason.NO_BACKEND:
-            text = f"No system keyring was found to keep the write key safe. To fix this, {setup}."
+            text = f"No system keyring was found to keep {secret} safe. To fix this, {setup}."
         elif reason is Reason.LOCKED:
             text = (
                 "The keyring is locked, or the request to unlock it was dismissed. "
@@ -116,7 +124,7 @@ class KeystoreUnavailable(Exception):
             )
         else:
             text = (
-                f"The keyring reported an error when asked to {action} the write key. "
+                f"The keyring reported an error when asked to {action} {secret}. "
                 f"To fix this, {setup}."
             )
         return cls(reason, text)
@@ -230,80 +238,58 @@ class WriteKeyStore(Protocol):
     def status(self, source: str) -> KeyStatus: ...
 
 
-class KeyStore:
-    """Write keys in the system keyring (Keychain, Credential Manager, Secret Service, KWallet).
+class SystemKeyring:
+    """The system keyring (Keychain, Credential Manager, Secret Service, KWallet), never a file.
 
-    Every method blocks: the keyring may show an unlock prompt and wait for a person, so the
-    GUI calls them off its thread. Each backend call runs in a daemon worker thread and gives
-    up after `timeout` seconds with KeystoreUnavailable(reason TIMEOUT); a call that timed out
-    may still complete later, when the keyring answers. Methods raise KeystoreUnavailable
-    whenever the keyring cannot be used, never falling back to a file. Thread-safe.
+    `run(action, job)` calls `job(backend)` in a daemon worker thread and gives up after
+    `timeout` seconds with KeystoreUnavailable(reason TIMEOUT): the keyring may show an unlock
+    prompt and wait for a person. A call that timed out may still complete later, when the
+    keyring answers. Every failure becomes KeystoreUnavailable, its sentence naming `secret`
+    ("the write key"). The backend is the one given, or keyring's own choice if it is a system
+    keyring; a refused or failed choice is detected afresh next time. Thread-safe.
     """
 
     def __init__(
-        self, backend: KeyringBackend | None = None, timeout: float = DEFAULT_TIMEOUT
+        self,
+        backend: KeyringBackend | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        *,
+        secret: str = WRITE_KEY,
     ) -> None:
         self._given = backend
         self._timeout = timeout
+        self._secret = secret
         self._lock = threading.Lock()
         self._backend: KeyringBackend | None = None
         self._location: str | None = None
         self._detected_before = False
 
     def location(self) -> str:
-        """A person's name for where keys go, e.g. 'macOS Keychain'."""
-        return self._run("find", self._location_of)
+        """A person's name for where secrets go, e.g. 'macOS Keychain'."""
+        return self.run("find", self.location_of)
 
-    def save(self, source: str, raw_key: str) -> SaveResult:
-        """Store the key for `source`, replacing any key stored for it before."""
-        name = check_source(source)
-        checked = check_write_key(raw_key)
+    def location_of(self, backend: KeyringBackend) -> str:
+        """`location()` for a job that already has the backend."""
+        with self._lock:
+            if self._location is None:
+                self._location = _location_name(backend)
+            return self._location
 
-        def job(backend: KeyringBackend) -> SaveResult:
-            backend.set_password(SERVICE_NAME, name, checked.key)
-            return SaveResult(self._location_of(backend), checked.warning)
-
-        result = self._run("save", job)
-        log.info("Saved the write key for source %r in %s", name, result.location)
-        return result
-
-    def load(self, source: str) -> str | None:
-        """The key stored for `source`, or None."""
-        name = check_source(source)
-        return self._run("read", lambda backend: backend.get_password(SERVICE_NAME, name))
-
-    def delete(self, source: str) -> bool:
-        """Remove the key for `source`; False when none was stored."""
-        name = check_source(source)
+    def delete(self, service: str, username: str) -> bool:
+        """Remove one entry; False when there was none."""
 
         def job(backend: KeyringBackend) -> bool:
             try:
-                backend.delete_password(SERVICE_NAME, name)
+                backend.delete_password(service, username)
             except Exception as exc:
                 if _is_a(exc, "keyring.errors.PasswordDeleteError"):
                     return False
                 raise
             return True
 
-        deleted = self._run("delete", job)
-        if deleted:
-            log.info("Deleted the write key for source %r", name)
-        return deleted
+        return self.run("delete", job)
 
-    def status(self, source: str) -> KeyStatus:
-        """Whether a key is stored for `source`, and where."""
-        name = check_source(source)
-
-        def job(backend: KeyringBackend) -> KeyStatus:
-            key = backend.get_password(SERVICE_NAME, name)
-            location = self._location_of(backend)
-            if key is None:
-                return KeyStatus(name, stored=False, location=location)
-            return KeyStatus(name, stored=True, location=location, masked=mask(key))
-
-        return self._run("read", job)
-
-    def _run(self, action: str, job: Callable[[KeyringBackend], T]) -> T:
+    def run(self, action: str, job: Callable[[KeyringBackend], T]) -> T:
         """Run `job` on the backend in a worker thread, translating every failure."""
         outcome: list[tuple[bool, Any]] = []
         done = threading.Event()
@@ -320,9 +306,11 @@ class KeyStore:
         threading.Thread(target=work, name=f"keystore-{action}", daemon=True).start()
         if not done.wait(self._timeout):
             log.info("The keyring did not answer within %g s (%s)", self._timeout, action)
-            raise KeystoreUnavailable.because(Reason.TIMEOUT, timeout=self._timeout)
+            raise KeystoreUnavailable.because(
+                Reason.TIMEOUT, timeout=self._timeout, secret=self._secret
+            )
         if not outcome:
-            raise KeystoreUnavailable.because(Reason.ERROR, action=action)
+            raise KeystoreUnavailable.because(Reason.ERROR, action=action, secret=self._secret)
         succeeded, value = outcome[0]
         if succeeded:
             return cast(T, value)
@@ -331,7 +319,7 @@ class KeyStore:
             raise error
         reason = _reason_for(error)
         log.info("The keyring failed to %s (%s: %s)", action, type(error).__name__, reason)
-        raise KeystoreUnavailable.because(reason, action=action) from error
+        raise KeystoreUnavailable.because(reason, action=action, secret=self._secret) from error
 
     def _resolve(self) -> KeyringBackend:
         """The backend to use: the one given, or keyring's choice, if it is a system keyring."""
@@ -346,15 +334,68 @@ class KeyStore:
             backend = _system_backend(candidate)
             if backend is None:
                 log.info("Refused keyring backend %s", _class_name(type(candidate)))
-                raise KeystoreUnavailable.because(Reason.NO_BACKEND)
+                raise KeystoreUnavailable.because(Reason.NO_BACKEND, secret=self._secret)
             self._backend = backend
             return backend
 
-    def _location_of(self, backend: KeyringBackend) -> str:
-        with self._lock:
-            if self._location is None:
-                self._location = _location_name(backend)
-            return self._location
+
+class KeyStore:
+    """Write keys in the system keyring, one entry per source name (a `SystemKeyring`).
+
+    Every method blocks: the keyring may show an unlock prompt and wait for a person, so the
+    GUI calls them off its thread. Each call gives up after `timeout` seconds with
+    KeystoreUnavailable(reason TIMEOUT); a call that timed out may still complete later, when
+    the keyring answers. Methods raise KeystoreUnavailable whenever the keyring cannot be used,
+    never falling back to a file. Thread-safe.
+    """
+
+    def __init__(
+        self, backend: KeyringBackend | None = None, timeout: float = DEFAULT_TIMEOUT
+    ) -> None:
+        self._keyring = SystemKeyring(backend, timeout)
+
+    def location(self) -> str:
+        """A person's name for where keys go, e.g. 'macOS Keychain'."""
+        return self._keyring.location()
+
+    def save(self, source: str, raw_key: str) -> SaveResult:
+        """Store the key for `source`, replacing any key stored for it before."""
+        name = check_source(source)
+        checked = check_write_key(raw_key)
+
+        def job(backend: KeyringBackend) -> SaveResult:
+            backend.set_password(SERVICE_NAME, name, checked.key)
+            return SaveResult(self._keyring.location_of(backend), checked.warning)
+
+        result = self._keyring.run("save", job)
+        log.info("Saved the write key for source %r in %s", name, result.location)
+        return result
+
+    def load(self, source: str) -> str | None:
+        """The key stored for `source`, or None."""
+        name = check_source(source)
+        return self._keyring.run("read", lambda backend: backend.get_password(SERVICE_NAME, name))
+
+    def delete(self, source: str) -> bool:
+        """Remove the key for `source`; False when none was stored."""
+        name = check_source(source)
+        deleted = self._keyring.delete(SERVICE_NAME, name)
+        if deleted:
+            log.info("Deleted the write key for source %r", name)
+        return deleted
+
+    def status(self, source: str) -> KeyStatus:
+        """Whether a key is stored for `source`, and where."""
+        name = check_source(source)
+
+        def job(backend: KeyringBackend) -> KeyStatus:
+            key = backend.get_password(SERVICE_NAME, name)
+            location = self._keyring.location_of(backend)
+            if key is None:
+                return KeyStatus(name, stored=False, location=location)
+            return KeyStatus(name, stored=True, location=location, masked=mask(key))
+
+        return self._keyring.run("read", job)
 
 
 class SessionKeyStore:
