@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import getpass
 import os
 import sys
 from collections.abc import Sequence
@@ -13,6 +12,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from app import APP_NAME, __version__
 from app.chatlio import EVENTS, Conversation
+from app.cli_support import UsageError, prompt_hidden, read_from_stdin
 from app.exit_codes import ExitCode
 from app.redaction import printable
 from app.segment.result import ErrorKind
@@ -35,10 +35,6 @@ DEBUG_ENV = "CHATLIO_SEGMENT_SETUP_DEBUG"
 MAX_ATTEMPTS = 100
 MAX_DEADLINE_TEXT = f"{MAX_DEADLINE:.0f}"
 BODY_PREVIEW_CHARS = 300
-
-
-class UsageError(Exception):
-    """The command cannot run as asked; the message tells the person what to do instead."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -319,32 +315,7 @@ def _resolve_key(args: argparse.Namespace, stdin: TextIO | None, secrets: list[s
 
 def _read_key_from_stdin(stdin: TextIO | None, prompt: str) -> str:
     """The key piped in; typed at a terminal, it is read without echo instead of shown."""
-    if stdin is None:  # started with standard input closed
-        raise UsageError(
-            "There is no standard input to read the write key from. Pipe the key in, or pass "
-            f"it in ${KEY_ENV}."
-        )
-    if stdin.isatty():
-        try:
-            return getpass.getpass(prompt)
-        except EOFError:
-            raise UsageError("No write key was typed. Paste it at the prompt.") from None
-    return _read_piped(stdin)
-
-
-def _read_piped(stdin: TextIO) -> str:
-    """Text piped in, decoded here: a key saved as UTF-16, say, gets a sentence, not a crash."""
-    buffer = getattr(stdin, "buffer", None)
-    if buffer is None:  # already text (a StringIO)
-        return stdin.read()
-    try:
-        return bytes(buffer.read()).decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise UsageError(
-            "The key you piped in is not plain text: it may have been saved as UTF-16, or "
-            "contain other bytes. Copy it again from the source's settings in Segment, save it "
-            "as plain text (UTF-8), and pipe it in again."
-        ) from None
+    return read_from_stdin(stdin, prompt, "the write key", f"pass it in ${KEY_ENV}")
 
 
 def _send(args: argparse.Namespace, stdin: TextIO | None, out: TextIO, secrets: list[str]) -> int:
@@ -478,8 +449,6 @@ class Report:
 
 
 def _key(args: argparse.Namespace, stdin: TextIO | None, out: TextIO, secrets: list[str]) -> int:
-    import warnings
-
     from app import keystore
 
     store = keystore.KeyStore()
@@ -493,21 +462,11 @@ def _key(args: argparse.Namespace, stdin: TextIO | None, out: TextIO, secrets: l
             if args.stdin:
                 raw = _read_key_from_stdin(stdin, f"Paste the write key of source '{source}': ")
             else:
-                # With no terminal, getpass would read the key with echo on, after a warning.
-                with warnings.catch_warnings():
-                    warnings.simplefilter("error", getpass.GetPassWarning)
-                    try:
-                        raw = getpass.getpass(f"Paste the write key of Segment source '{source}': ")
-                    except getpass.GetPassWarning:
-                        raise UsageError(
-                            "There is no terminal to type the write key into without it "
-                            "showing. Pipe it in instead: chatlio-segment-setup key set --stdin"
-                        ) from None
-                    except EOFError:
-                        raise UsageError(
-                            "No write key was typed. Paste it at the prompt, or pipe it in "
-                            "with 'chatlio-segment-setup key set --stdin'."
-                        ) from None
+                raw = prompt_hidden(
+                    f"Paste the write key of Segment source '{source}': ",
+                    "the write key",
+                    "key set --stdin",
+                )
             secrets += [raw, raw.strip()]
             try:
                 saved = store.save(source, raw)

@@ -1,0 +1,107 @@
+"""What the command line's commands share: usage errors, reading a secret, yes-or-no questions."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+import warnings
+from typing import TYPE_CHECKING, TextIO
+
+from app.redaction import printable
+
+if TYPE_CHECKING:
+    from app.segment.public_api.errors import PublicApiError
+    from app.segment.public_api.hosts import ApiEndpoint
+
+PROG = "chatlio-segment-setup"
+
+
+class UsageError(Exception):
+    """The command cannot run as asked; the message tells the person what to do instead."""
+
+
+def read_from_stdin(stdin: TextIO | None, prompt: str, what: str, other_way: str) -> str:
+    """A secret piped in; typed at a terminal, it is read without echo instead of shown.
+
+    `what` names the secret ("the write key"); `other_way` says how else to give it.
+    """
+    if stdin is None:  # started with standard input closed
+        raise UsageError(
+            f"There is no standard input to read {what} from. Pipe it in, or {other_way}."
+        )
+    if stdin.isatty():
+        try:
+            return getpass.getpass(prompt)
+        except EOFError:
+            raise UsageError(f"Nothing was typed. Paste {what} at the prompt.") from None
+    return read_piped(stdin, what)
+
+
+def read_piped(stdin: TextIO, what: str) -> str:
+    """Text piped in, decoded here: a secret saved as UTF-16, say, gets a sentence, not a crash."""
+    buffer = getattr(stdin, "buffer", None)
+    if buffer is None:  # already text (a StringIO)
+        return stdin.read()
+    try:
+        return bytes(buffer.read()).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UsageError(
+            f"What you piped in as {what} is not plain text: it may have been saved as UTF-16, "
+            "or contain other bytes. Copy it again from Segment, save it as plain text (UTF-8), "
+            "and pipe it in again."
+        ) from None
+
+
+def prompt_hidden(prompt: str, what: str, stdin_command: str) -> str:
+    """A secret typed at the terminal without echo; with no terminal, a sentence instead.
+
+    With no terminal getpass would read the secret with echo on, after a warning.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", getpass.GetPassWarning)
+        try:
+            return getpass.getpass(prompt)
+        except getpass.GetPassWarning:
+            raise UsageError(
+                f"There is no terminal to type {what} into without it showing. Pipe it in "
+                f"instead: {PROG} {stdin_command}"
+            ) from None
+        except EOFError:
+            raise UsageError(
+                f"Nothing was typed. Paste {what} at the prompt, or pipe it in with "
+                f"'{PROG} {stdin_command}'."
+            ) from None
+
+
+def ask_yes_no(question: str, stdin: TextIO) -> bool:
+    """Ask on the terminal (stderr, so stdout stays the answer); only 'y' or 'yes' is yes."""
+    print(f"{question} [y/N] ", end="", file=sys.stderr, flush=True)
+    answer = stdin.readline()
+    if not answer.endswith("\n"):
+        print(file=sys.stderr)
+    return answer.strip().lower() in {"y", "yes"}
+
+
+def api_endpoint(text: str | None) -> ApiEndpoint | None:
+    """`--api-endpoint URL` checked (plain http only to loopback), or None when not given."""
+    if text is None:
+        return None
+    from app.segment.endpoint import EndpointError
+    from app.segment.public_api.hosts import parse_api_endpoint
+
+    try:
+        return parse_api_endpoint(text)
+    except EndpointError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def say_api_error(error: PublicApiError, verbose: bool) -> None:
+    """The Public API's failure in a sentence on stderr; --verbose adds the technical detail."""
+    print(printable(error.sentence), file=sys.stderr)
+    if verbose:
+        details = [f"while trying to {error.call}"] if error.call else []
+        if error.status is not None:
+            details.append(f"HTTP {error.status}")
+        if error.technical:
+            details.append(error.technical)
+        print(f"  ({printable('; '.join(details))})", file=sys.stderr)
