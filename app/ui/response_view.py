@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from app.segment.endpoint import EU_HOST, US_HOST
 from app.segment.result import WHAT_200_PROVES, Attempt, ErrorKind, SendResult
+from app.ui.confirm_view import ArrivalBox
 from app.ui.sandbox_feed import SandboxFeed
 from app.ui.secret_clipboard import SecretClipboard
 
@@ -334,6 +335,9 @@ class ResponseView(QWidget):
         page_layout = QVBoxLayout(page)
         page_layout.setContentsMargins(0, 0, 0, 0)
         page_layout.addWidget(self._summary)
+        # Segment's own count of the send, once asked for (or why it was not).
+        self.arrival = ArrivalBox(self._session)
+        page_layout.addWidget(self.arrival)
         page_layout.addWidget(self._splitter, 1)
         return page
 

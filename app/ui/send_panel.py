@@ -35,6 +35,8 @@ from app.chatlio import EVENTS, EVENTS_BY_NAME, PROPERTIES, Agent, Conversation,
 from app.segment import links
 from app.segment.proxy import ProxyMode
 from app.ui import browser
+from app.ui.confirm import Pacing, confirm_after_send
+from app.ui.confirm_words import clock
 from app.ui.response_view import ResponseView
 from app.ui.session import SendRecord
 from app.ui.worker import run_in_background
@@ -55,15 +57,6 @@ TICK_MS = 1000
 SPLITTER = "send_panel"
 IDLE_TEXT = "Press an event to send it alone, or send a whole conversation (Ctrl+Return)."
 COLUMNS = 2  # event buttons per row, when there is room for them
-
-
-def clock(seconds: float) -> str:
-    """A countdown as a person reads it: '12 s', '1 min', '3 min 20 s' (whole seconds, up)."""
-    whole = max(0, math.ceil(seconds - 1e-9))
-    if whole < 60:
-        return f"{whole} s"
-    minutes, rest = divmod(whole, 60)
-    return f"{minutes} min" + (f" {rest} s" if rest else "")
 
 
 def describe_progress(progress: SendProgress, elapsed: float, limit: float) -> str:
@@ -95,6 +88,11 @@ class SendPanel(QWidget):
     so their shortcuts work in any window that holds it: `send_conversation_action`
     (Ctrl+Return) and `stop_action`.
 
+    After a send, with a Public API token (always in sandbox mode), Segment's own count of
+    the events that got a 200 is asked for (app.ui.confirm), at `pacing`'s wait and interval;
+    the view shows it. It does not make the session busy: sending again, or leaving the
+    wizard, goes on meanwhile.
+
     Signals: finished(list[SendResult]) once a send ends,
     key_requested() — the user wants to enter the write key.
     """
@@ -102,11 +100,15 @@ class SendPanel(QWidget):
     finished = Signal(list)
     key_requested = Signal()
 
-    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, session: Session, parent: QWidget | None = None, pacing: Pacing | None = None
+    ) -> None:
         super().__init__(parent)
         self._session = session
+        self._pacing = pacing or Pacing()
         self._cancel: CancelToken | None = None
         self._record: SendRecord | None = None
+        self._started_at = datetime.now(UTC)
         self._progress_report: SendProgress | None = None
         self._reported_at = 0.0
         # Where focus was when a send began, if the send's own buttons were about to lose it.
@@ -428,6 +430,7 @@ class SendPanel(QWidget):
         conversation_id = str(self._value("conversation_id"))
         total = len(events)
         record = self._record = SendRecord(visitor_id, conversation_id, session.use_sandbox, total)
+        self._started_at = datetime.now(UTC)
         cancel = self._cancel = CancelToken()
         self._progress_report = None
         self._progress.setRange(0, total)
@@ -492,6 +495,8 @@ class SendPanel(QWidget):
         if cancel is not self._cancel:
             return
         self._done(outcome.summary)
+        if self._record is not None and not outcome.cancelled:
+            confirm_after_send(self._session, self._record, self._started_at, self._pacing)
         self.finished.emit(list(outcome.results))
 
     def _on_send_failed(self, cancel: CancelToken, error: BaseException) -> None:

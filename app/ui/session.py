@@ -14,6 +14,7 @@ from app.ui.settings import AppSettings
 
 if TYPE_CHECKING:
     from app.keystore import WriteKeyStore
+    from app.proof.arrival import Confirmation
     from app.proof.key_owner import KeyOwner
     from app.proof.workspace import TokenCheck
     from app.segment.cancel import CancelToken
@@ -48,6 +49,8 @@ class SendRecord:
         self.results: list[SendResult] = []
         self.summary = ""  # one line, once the send ended
         self.ended = False
+        # Segment's count of what arrived, once confirming ended (app.ui.confirm runs it).
+        self.confirmation: Confirmation | None = None
 
     def __repr__(self) -> str:
         return f"SendRecord(total={self.total}, results={len(self.results)}, ended={self.ended})"

@@ -1,0 +1,177 @@
+"""The verdict box of the response view: Segment's count of the last send, while it is asked
+for (with Cancel) and once it is known; without a token, what a 200 does not prove."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from app.ui import confirm_words as words
+from app.ui.confirm import ArrivalCheck, running_check
+
+if TYPE_CHECKING:
+    from app.proof.arrival import Confirmation
+    from app.ui.session import SendRecord, Session
+
+# How often the time waited moves on between Segment's answers.
+TICK_MS = 1000
+OK_MARK, FAIL_MARK, STOP_MARK = "\u2714", "\u2716", "\u25a0"
+
+
+def verdict_text(confirmation: Confirmation, sandbox: bool) -> tuple[str, str]:
+    """The headline with its mark, and the detail: what to check, the per-minute caveat."""
+    from app.proof.arrival import Verdict
+
+    verdict = confirmation.verdict
+    mark = {Verdict.CONFIRMED: OK_MARK, Verdict.CANCELLED: STOP_MARK}.get(verdict, FAIL_MARK)
+    headline = confirmation.headline or _fallback_headline(confirmation)
+    parts = [confirmation.detail.strip()] if confirmation.detail.strip() else []
+    counted = verdict in (Verdict.CONFIRMED, Verdict.DISCARDED, Verdict.NOT_COUNTED)
+    if counted and "minute" not in confirmation.detail:  # the core's words may say it already
+        parts.append(words.CAVEAT)
+    if sandbox and verdict is not Verdict.CANCELLED:
+        parts.append(words.SANDBOX_NOTE)
+    return f"{mark} {headline.rstrip('.')}.", "\n\n".join(parts)
+
+
+def _fallback_headline(confirmation: Confirmation) -> str:
+    return f"Segment counted {confirmation.counted} of {confirmation.expected} test events"
+
+
+class ArrivalBox(QFrame):
+    """Renders the session's last send's confirmation; hidden when there is nothing to say.
+
+    Re-renders on `session.changed` and on the running check's changed().
+    """
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("arrival")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self._session = session
+        self._check: ArrivalCheck | None = None
+        self._shown: tuple[str, str, bool | None] | None = None
+
+        self._headline = QLabel()
+        self._headline.setObjectName("arrival_headline")
+        self._headline.setAccessibleName("Segment's count")
+        self._headline.setWordWrap(True)
+        self._headline.setMinimumWidth(1)
+        self._headline.setTextFormat(Qt.TextFormat.PlainText)
+        self._headline.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        font = self._headline.font()
+        font.setBold(True)
+        self._headline.setFont(font)
+        self._detail = QLabel()
+        self._detail.setObjectName("arrival_detail")
+        self._detail.setAccessibleName("What Segment's count means")
+        self._detail.setWordWrap(True)
+        self._detail.setMinimumWidth(1)
+        self._detail.setTextFormat(Qt.TextFormat.PlainText)
+        self._detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._cancel = QPushButton("Cancel")
+        self._cancel.setObjectName("cancel_confirm")
+        self._cancel.setAccessibleName("Stop asking Segment for its count")
+        self._cancel.clicked.connect(self.on_cancel_clicked)
+
+        text = QVBoxLayout()
+        text.setContentsMargins(0, 0, 0, 0)
+        text.addWidget(self._headline)
+        text.addWidget(self._detail)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.addLayout(text, 1)
+        layout.addWidget(self._cancel, 0, Qt.AlignmentFlag.AlignTop)
+
+        self._tick = QTimer(self)
+        self._tick.setInterval(TICK_MS)
+        self._tick.timeout.connect(self.on_tick_timeout)
+        session.changed.connect(self.on_session_changed)
+        self.on_session_changed()
+
+    # --- what others read -------------------------------------------------------------------
+
+    def check(self) -> ArrivalCheck | None:
+        """The running check shown, if any."""
+        return self._check
+
+    # --- slots ------------------------------------------------------------------------------
+
+    @Slot()
+    def on_session_changed(self) -> None:
+        record = self._session.last_send
+        self._follow(running_check(record))
+        self._render(record)
+
+    @Slot()
+    def on_check_changed(self) -> None:
+        if self._check is not None and not self._check.running:
+            self._follow(None)
+        self._render(self._session.last_send)
+
+    @Slot()
+    def on_tick_timeout(self) -> None:
+        self._render(self._session.last_send)
+
+    @Slot()
+    def on_cancel_clicked(self) -> None:
+        if self._check is not None:
+            self._check.cancel()
+
+    # --- rendering --------------------------------------------------------------------------
+
+    def _follow(self, check: ArrivalCheck | None) -> None:
+        if check is self._check:
+            return
+        old, self._check = self._check, check
+        if old is not None:
+            old.changed.disconnect(self.on_check_changed)
+            old.release(self)
+        if check is not None:
+            check.changed.connect(self.on_check_changed)
+            check.watch(self)
+            self._tick.start()
+        else:
+            self._tick.stop()
+
+    def _render(self, record: SendRecord | None) -> None:
+        check = self._check
+        if check is not None:
+            self._put(check.status_text(), self._running_detail(check), check.stoppable)
+        elif record is not None and record.confirmation is not None:
+            self._put(*verdict_text(record.confirmation, record.sandbox), cancel=None)
+        elif self._asks_for_token(record):
+            self._put(words.UNPROVEN_HEADLINE, words.UNPROVEN, cancel=None)
+        else:
+            self._shown = None
+            self.hide()
+
+    def _running_detail(self, check: ArrivalCheck) -> str:
+        who = "The sandbox" if check.sandbox else "Segment"
+        return (
+            f"{who} counts events about half a minute after they arrive. You can go on "
+            "meanwhile: the verdict appears here."
+        )
+
+    def _asks_for_token(self, record: SendRecord | None) -> bool:
+        return (
+            record is not None
+            and record.ended
+            and not record.sandbox
+            and not self._session.has_token
+            and any(result.ok for result in record.results)
+        )
+
+    def _put(self, headline: str, detail: str, cancel: bool | None) -> None:
+        """`cancel`: None hides Cancel, False shows it off (stopping), True on."""
+        shown = (headline, detail, cancel)
+        if shown != self._shown:  # changed() comes often; setText lays the labels out again
+            self._shown = shown
+            self._headline.setText(headline)
+            self._detail.setText(detail)
+            self._detail.setVisible(bool(detail))
+            self._cancel.setVisible(cancel is not None)
+            self._cancel.setEnabled(bool(cancel))
+        self.show()
