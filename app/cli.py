@@ -6,15 +6,23 @@ import argparse
 import contextlib
 import os
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TextIO
 
-from app import APP_NAME, __version__
+from app import APP_NAME, __version__, cli_confirm, cli_source, cli_token
 from app.chatlio import EVENTS, Conversation
-from app.cli_support import UsageError, prompt_hidden, read_from_stdin
+from app.cli_support import (
+    KEY_ENV,
+    UsageError,
+    prompt_hidden,
+    read_key_from_stdin,
+    resolve_key,
+    say_api_error,
+)
 from app.exit_codes import ExitCode
 from app.redaction import printable
+from app.segment.public_api.errors import PublicApiError
 from app.segment.result import ErrorKind
 from app.sending import (
     DEFAULT_DEADLINE,
@@ -23,6 +31,7 @@ from app.sending import (
     check_deadline,
     check_visitor_id,
 )
+from app.token_store import TOKEN_ENV
 
 if TYPE_CHECKING:
     from app.segment.endpoint import Endpoint
@@ -30,11 +39,13 @@ if TYPE_CHECKING:
     from app.segment.retry import RetryPolicy
     from app.sending import SendOutcome, Target
 
-KEY_ENV = "SEGMENT_WRITE_KEY"
 DEBUG_ENV = "CHATLIO_SEGMENT_SETUP_DEBUG"
 MAX_ATTEMPTS = 100
 MAX_DEADLINE_TEXT = f"{MAX_DEADLINE:.0f}"
 BODY_PREVIEW_CHARS = 300
+
+# A command: the parsed arguments, standard input and output, and the secrets it has read.
+Command = Callable[[argparse.Namespace, TextIO | None, TextIO, list[str]], int]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -98,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="Segment source whose stored key to use (default Chatlio)",
     )
+    cli_confirm.add_send_options(send)
     send.add_argument("--json", action="store_true", help="one JSON object per event per line")
     send.add_argument("--verbose", "-v", action="store_true", help="show requests and headers")
     send.add_argument(
@@ -139,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
         key_commands.add_parser(action, help=f"{action} the stored write key")
     for sub in key_commands.choices.values():
         sub.add_argument("--source", default=None, metavar="NAME", help="Segment source name")
+
+    cli_token.add_parser(commands)
+    cli_source.add_parser(commands)
     return parser
 
 
@@ -195,6 +210,9 @@ def run(argv: Sequence[str], stdin: TextIO | None = None, out: TextIO | None = N
     except (UsageError, SendSetupError) as exc:
         print(f"{exc}", file=sys.stderr)
         return ExitCode.USAGE
+    except PublicApiError as exc:
+        say_api_error(exc, getattr(args, "verbose", False))
+        return ExitCode.FAILED
     except KeyboardInterrupt:
         print("Stopped.", file=sys.stderr)
         return ExitCode.INTERRUPTED
@@ -204,7 +222,9 @@ def run(argv: Sequence[str], stdin: TextIO | None = None, out: TextIO | None = N
         return ExitCode.FAILED
     # The last resort: a person gets a sentence, the details only when they ask for them.
     except Exception as exc:  # noqa: BLE001
-        return _unexpected(exc, [*secrets, os.environ.get(KEY_ENV, "")])
+        return _unexpected(
+            exc, [*secrets, os.environ.get(KEY_ENV, ""), os.environ.get(TOKEN_ENV, "")]
+        )
 
 
 def _never_fail_on_encoding() -> None:
@@ -230,8 +250,8 @@ def _unexpected(exc: Exception, secrets: list[str]) -> int:
 
     print(
         f"Something unexpected stopped {APP_NAME} ({type(exc).__name__}). Nothing more was "
-        f"done. Please report it; set {DEBUG_ENV}=1 to see the details (the write key is "
-        "hidden from them).",
+        f"done. Please report it; set {DEBUG_ENV}=1 to see the details (the write key and "
+        "the Public API token are hidden from them).",
         file=sys.stderr,
     )
     if os.environ.get(DEBUG_ENV):
@@ -254,68 +274,24 @@ def _dispatch(
         from app.selftest import run_self_test
 
         return run_self_test(out)
-    if args.command == "send":
-        return _send(args, stdin, out, secrets)
     if args.command == "sandbox":
         from app.segment.sandbox import serve
 
         return serve(args.host, args.port, out)
-    if args.command == "key":
-        return _key(args, stdin, out, secrets)
+    commands: dict[str, Command] = {
+        "send": _send,
+        "key": _key,
+        "token": cli_token.run_token,
+        "source": cli_source.run_source,
+    }
+    command = commands.get(args.command)
+    if command is not None:
+        return command(args, stdin, out, secrets)
     build_parser().print_help(out)
     return ExitCode.USAGE
 
 
 # --- send ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class KeyChoice:
-    key: str
-    origin: str
-
-
-def _resolve_key(args: argparse.Namespace, stdin: TextIO | None, secrets: list[str]) -> KeyChoice:
-    from app import keystore
-
-    if args.write_key_stdin:
-        raw = _read_key_from_stdin(stdin, "Paste the write key (it will not be shown): ")
-        origin = "standard input"
-    elif os.environ.get(KEY_ENV):
-        raw, origin = os.environ[KEY_ENV], f"${KEY_ENV}"
-    else:
-        # `--source ""` (an empty shell variable) is refused, not taken to mean the default.
-        try:
-            source = keystore.check_source(
-                keystore.DEFAULT_SOURCE if args.source is None else args.source
-            )
-            stored = keystore.KeyStore().load(source)
-        except keystore.InvalidSourceName as exc:
-            raise UsageError(str(exc)) from None
-        except keystore.KeystoreUnavailable as exc:
-            raise UsageError(
-                f"{exc.message}\nOr pass the key with --write-key-stdin or ${KEY_ENV}."
-            ) from None
-        if stored is None:
-            raise UsageError(
-                f"No write key is stored for source '{source}'. Store one with "
-                f"'chatlio-segment-setup key set --source \"{source}\"', or pass it with "
-                f"--write-key-stdin or ${KEY_ENV}."
-            )
-        raw, origin = stored, f"the keyring (source '{source}')"
-    secrets += [raw, raw.strip()]
-    try:
-        checked = keystore.check_write_key(raw)
-    except keystore.InvalidWriteKey as exc:
-        raise UsageError(f"The write key from {origin} cannot be used: {exc}") from None
-    if checked.warning:
-        print(f"Warning: {checked.warning}", file=sys.stderr)
-    return KeyChoice(checked.key, origin)
-
-
-def _read_key_from_stdin(stdin: TextIO | None, prompt: str) -> str:
-    """The key piped in; typed at a terminal, it is read without echo instead of shown."""
-    return read_from_stdin(stdin, prompt, "the write key", f"pass it in ${KEY_ENV}")
 
 
 def _send(args: argparse.Namespace, stdin: TextIO | None, out: TextIO, secrets: list[str]) -> int:
@@ -332,17 +308,21 @@ def _send(args: argparse.Namespace, stdin: TextIO | None, out: TextIO, secrets: 
     events = choose_events(conversation, args.event)
     visitor = Visitor(conversation.visitor_id, as_user_id=args.user_id is not None)
     retry = _retry_policy(args.max_attempts)
+    token = cli_confirm.prepare(args, secrets)
     with contextlib.ExitStack() as stack:
+        sandbox = None
         if args.sandbox:
-            target = Target.sandbox(stack.enter_context(built_in_sandbox()))
+            sandbox = stack.enter_context(built_in_sandbox(chatlio_source=args.confirm))
+            target = Target.sandbox(sandbox)
             origin = "a made-up key (the sandbox needs none)"
         else:
             endpoint = _endpoint(args.endpoint or "")
-            key = _resolve_key(args, stdin, secrets)
+            key = resolve_key(args, stdin, secrets)
             target, origin = Target.segment(endpoint, key.key), key.origin
         report = Report(out, args.json, args.verbose)
         report.start(target, origin, len(events))
         cancel = CancelToken()
+        started = datetime.now(UTC)
         try:
             outcome = send_test_events(
                 target,
@@ -358,8 +338,13 @@ def _send(args: argparse.Namespace, stdin: TextIO | None, out: TextIO, secrets: 
         except KeyboardInterrupt:
             cancel.cancel()
             raise
-    report.finish(outcome)
-    return outcome.exit_code
+        report.finish(outcome)
+        if not args.confirm:
+            return outcome.exit_code
+        confirmed = cli_confirm.Confirm(args, out, secrets).run(
+            outcome, target, started, token, sandbox
+        )
+    return max(outcome.exit_code, confirmed)
 
 
 def _endpoint(text: str) -> Endpoint:
@@ -460,7 +445,7 @@ def _key(args: argparse.Namespace, stdin: TextIO | None, out: TextIO, secrets: l
         )
         if args.key_command == "set":
             if args.stdin:
-                raw = _read_key_from_stdin(stdin, f"Paste the write key of source '{source}': ")
+                raw = read_key_from_stdin(stdin, f"Paste the write key of source '{source}': ")
             else:
                 raw = prompt_hidden(
                     f"Paste the write key of Segment source '{source}': ",

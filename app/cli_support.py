@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import getpass
+import os
 import sys
 import warnings
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TextIO
 
 from app.redaction import printable
@@ -14,6 +17,7 @@ if TYPE_CHECKING:
     from app.segment.public_api.hosts import ApiEndpoint
 
 PROG = "chatlio-segment-setup"
+KEY_ENV = "SEGMENT_WRITE_KEY"
 
 
 class UsageError(Exception):
@@ -105,3 +109,58 @@ def say_api_error(error: PublicApiError, verbose: bool) -> None:
         if error.technical:
             details.append(error.technical)
         print(f"  ({printable('; '.join(details))})", file=sys.stderr)
+
+
+@dataclass(frozen=True)
+class KeyChoice:
+    """The write key to use (hidden from repr), and where it came from, in words."""
+
+    key: str = field(repr=False)
+    origin: str
+
+
+def resolve_key(args: argparse.Namespace, stdin: TextIO | None, secrets: list[str]) -> KeyChoice:
+    """--write-key-stdin, else $SEGMENT_WRITE_KEY, else the keyring entry of --source.
+
+    Every form of the key read is added to `secrets`. Raises UsageError with what to do.
+    """
+    from app import keystore
+
+    if args.write_key_stdin:
+        raw = read_key_from_stdin(stdin, "Paste the write key (it will not be shown): ")
+        origin = "standard input"
+    elif os.environ.get(KEY_ENV):
+        raw, origin = os.environ[KEY_ENV], f"${KEY_ENV}"
+    else:
+        # `--source ""` (an empty shell variable) is refused, not taken to mean the default.
+        try:
+            source = keystore.check_source(
+                keystore.DEFAULT_SOURCE if args.source is None else args.source
+            )
+            stored = keystore.KeyStore().load(source)
+        except keystore.InvalidSourceName as exc:
+            raise UsageError(str(exc)) from None
+        except keystore.KeystoreUnavailable as exc:
+            raise UsageError(
+                f"{exc.message}\nOr pass the key with --write-key-stdin or ${KEY_ENV}."
+            ) from None
+        if stored is None:
+            raise UsageError(
+                f"No write key is stored for source '{source}'. Store one with "
+                f"'{PROG} key set --source \"{source}\"', or pass it with "
+                f"--write-key-stdin or ${KEY_ENV}."
+            )
+        raw, origin = stored, f"the keyring (source '{source}')"
+    secrets += [raw, raw.strip()]
+    try:
+        checked = keystore.check_write_key(raw)
+    except keystore.InvalidWriteKey as exc:
+        raise UsageError(f"The write key from {origin} cannot be used: {exc}") from None
+    if checked.warning:
+        print(f"Warning: {checked.warning}", file=sys.stderr)
+    return KeyChoice(checked.key, origin)
+
+
+def read_key_from_stdin(stdin: TextIO | None, prompt: str) -> str:
+    """The write key piped in; typed at a terminal, it is read without echo instead of shown."""
+    return read_from_stdin(stdin, prompt, "the write key", f"pass it in ${KEY_ENV}")

@@ -1,0 +1,221 @@
+"""`source create` and `source check`: the Chatlio source made, and a write key's owner told."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING, TextIO
+
+from app.cli_support import (
+    KEY_ENV,
+    PROG,
+    UsageError,
+    api_endpoint,
+    ask_yes_no,
+    resolve_key,
+)
+from app.cli_token import EU_STOP, NoToken, add_api_endpoint_option, open_api
+from app.exit_codes import ExitCode
+from app.redaction import printable
+
+if TYPE_CHECKING:
+    from app.cli_support import KeyChoice
+    from app.proof.workspace import TokenCheck
+    from app.segment.public_api.models import Source
+
+CDN_QUESTION = (
+    "Check the key with Segment's CDN instead? This unofficial check puts the key in a web "
+    "address sent to cdn.segment.com."
+)
+CDN_KNOWN_NOTE = (
+    "This unofficial check cannot tell which source the key belongs to, nor whether it is a "
+    f"Chatlio source; with a Public API token, '{PROG} source check' can."
+)
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from app.keystore import DEFAULT_SOURCE
+
+    source = commands.add_parser(
+        "source",
+        help="create the Chatlio source, or check which source a write key belongs to",
+        description="Uses Segment's Public API with the token from 'token set' or "
+        "$SEGMENT_API_TOKEN (Team and Business plans).",
+    )
+    actions = source.add_subparsers(dest="action", metavar="ACTION", required=True)
+    create = actions.add_parser(
+        "create",
+        help="create a Chatlio source in the workspace and store its write key in the keyring",
+        description="Create a Chatlio source in the token's workspace. Its write key goes "
+        "straight into the keyring under the source's name: it is never shown. Exit 0 when "
+        "the source was created and its key stored, 1 otherwise, 2 for usage errors.",
+    )
+    create.add_argument(
+        "--name",
+        default=None,
+        metavar="NAME",
+        help=f"the new source's name, also its keyring entry (default {DEFAULT_SOURCE})",
+    )
+    check = actions.add_parser(
+        "check",
+        help="say which source a write key belongs to, and where that source sends",
+        description="Find the source whose write keys hold the key, across every source of "
+        "the workspace, and list its destinations and warehouses. The key comes from "
+        f"--write-key-stdin, else ${KEY_ENV}, else the keyring entry of --source. Exit 0 only "
+        "when it belongs to a Chatlio source (with --cdn: when Segment knows it), 1 when it "
+        "belongs to another source or to none, 2 for usage errors such as no token.",
+    )
+    check.add_argument(
+        "--source",
+        default=None,
+        metavar="NAME",
+        help=f"Segment source whose stored key to check (default {DEFAULT_SOURCE})",
+    )
+    check.add_argument(
+        "--write-key-stdin", action="store_true", help="read the write key from standard input"
+    )
+    check.add_argument(
+        "--cdn",
+        action="store_true",
+        help="without a token: ask Segment's CDN whether it knows the key (unofficial; puts "
+        "the key in a web address sent to cdn.segment.com)",
+    )
+    check.add_argument(
+        "--yes", "-y", action="store_true", help="with --cdn: do not ask first on a terminal"
+    )
+    check.add_argument("--cdn-endpoint", metavar="URL", help=argparse.SUPPRESS)  # for tests
+    for sub in (create, check):
+        add_api_endpoint_option(sub)
+        sub.add_argument(
+            "--verbose", "-v", action="store_true", help="add technical details to errors"
+        )
+
+
+def run_source(
+    args: argparse.Namespace, stdin: TextIO | None, out: TextIO, secrets: list[str]
+) -> int:
+    if args.action == "create":
+        return _create(args, out, secrets)
+    if args.action == "check":
+        return _check(args, stdin, out, secrets)
+    raise UsageError("Unknown source action.")
+
+
+def _source_lines(check: TokenCheck, source: Source) -> list[str]:
+    from app.segment import links
+
+    page = links.source_page(check.workspace.slug, source.slug, "overview")
+    return [
+        f"  name {source.name}, slug {source.slug}, id {source.id} ({source.catalog.name})",
+        f"  in Segment: {page}",
+    ]
+
+
+# --- source create ------------------------------------------------------------------------------
+
+
+def _create(args: argparse.Namespace, out: TextIO, secrets: list[str]) -> int:
+    from app import keystore
+    from app.proof.create import create_chatlio_source
+    from app.segment import links
+    from app.segment.endpoint import Region
+
+    try:
+        name = keystore.check_source(keystore.DEFAULT_SOURCE if args.name is None else args.name)
+    except keystore.InvalidSourceName as exc:
+        raise UsageError(str(exc)) from None
+    access = open_api(args, secrets)
+    print(printable(access.check.describe()), file=out)
+    if access.check.region is Region.EU:
+        print(EU_STOP, file=sys.stderr)
+        return ExitCode.FAILED
+    with access.client() as client:
+        created = create_chatlio_source(client, name)
+    source = created.source
+    print(f"Created the Chatlio source '{printable(source.name)}':", file=out)
+    for line in _source_lines(access.check, source):
+        print(printable(line), file=out)
+    keys_page = links.source_page(access.check.workspace.slug, source.slug, "settings/keys")
+    by_hand = (
+        f"Copy the key from {keys_page} (Settings → API Keys) and store it with: "
+        f'{PROG} key set --source "{name}"'
+    )
+    if created.write_key is None:
+        print(
+            "The token cannot see write keys (it needs the Source Admin role), so the new "
+            f"source's write key was not taken. {by_hand}",
+            file=sys.stderr,
+        )
+        return ExitCode.FAILED
+    secrets.append(created.write_key)
+    store = keystore.KeyStore()
+    try:
+        replaced = store.load(name) is not None
+        # The key comes from Segment itself: no warning about its shape.
+        location = store.save(name, created.write_key).location
+    except keystore.KeystoreUnavailable as exc:
+        print(f"{exc.message}\nThe write key was not stored. {by_hand}", file=sys.stderr)
+        return ExitCode.FAILED
+    again = ", replacing the key stored under that name before" if replaced else ""
+    print(
+        f"Its write key is stored in {location} for source '{name}'{again}. It is not shown; "
+        f"'{PROG} send' uses it.",
+        file=out,
+    )
+    return ExitCode.OK
+
+
+# --- source check -------------------------------------------------------------------------------
+
+
+def _check(args: argparse.Namespace, stdin: TextIO | None, out: TextIO, secrets: list[str]) -> int:
+    from app.proof.connections import source_connections
+    from app.proof.key_owner import find_key_owner
+
+    if args.yes and not args.cdn:
+        raise UsageError("--yes is for --cdn: add --cdn, or leave --yes out.")
+    if args.cdn_endpoint is not None and not args.cdn:
+        raise UsageError("--cdn-endpoint is for --cdn.")
+    key = resolve_key(args, stdin, secrets)
+    if args.cdn:
+        return _cdn(args, key, stdin, out)
+    try:
+        access = open_api(args, secrets)
+    except NoToken as exc:
+        if stdin is None or not stdin.isatty() or not sys.stderr.isatty():
+            raise UsageError(
+                f"{exc}\nOr check without a token: {PROG} source check --cdn"
+            ) from None
+        print(str(exc), file=sys.stderr)
+        return _cdn(args, key, stdin, out)
+    print(printable(access.check.describe()), file=out)
+    print(f"Looking for the write key from {key.origin} (hidden) in its sources.", file=out)
+    with access.client() as client:
+        owner = find_key_owner(client, key.key)
+        print(printable(owner.describe()), file=out)
+        if owner.source is None:
+            return ExitCode.FAILED
+        for line in _source_lines(access.check, owner.source):
+            print(printable(line), file=out)
+        connections = source_connections(client, owner.source.id)
+    print(printable(connections.describe()), file=out)
+    return ExitCode.OK if owner.is_chatlio else ExitCode.FAILED
+
+
+def _cdn(args: argparse.Namespace, key: KeyChoice, stdin: TextIO | None, out: TextIO) -> int:
+    """The unofficial, token-free check: asked first on a terminal, unless --yes."""
+    from app.proof.cdn import CDN_HOST, CdnAnswer, cdn_lookup
+
+    endpoint = api_endpoint(args.cdn_endpoint)
+    ask = not args.yes and stdin is not None and stdin.isatty()
+    if ask and stdin is not None and not ask_yes_no(CDN_QUESTION, stdin):
+        print("Nothing was checked.", file=out)
+        return ExitCode.FAILED
+    check = cdn_lookup(key.key, base_url=endpoint.base_url if endpoint else CDN_HOST)
+    print(printable(check.sentence), file=out)
+    if args.verbose and check.technical:
+        print(f"  ({printable(check.technical)})", file=out)
+    if check.answer is CdnAnswer.KNOWN:
+        print(CDN_KNOWN_NOTE, file=out)
+        return ExitCode.OK
+    return ExitCode.FAILED
