@@ -3,7 +3,9 @@
 The parts: `server` runs the connections and `framing` reads HTTP/1.1 requests, both knowing
 nothing of Segment; `hosts` decides which Host headers are answered; `rules` judges a request
 as Segment would; `faults` scripts misbehaviour; `store` keeps what arrived, within bounds;
-`log` writes a line per request; `serve` is the command. Sandbox, here, puts them together.
+`log` writes a line per request; `serve` is the command. Under /public-api, `public_api`
+answers as Segment's Public API (its `workspace`, `counts` from what arrived, `query` read
+leniently); under /cdn, `cdn` answers the settings path. Sandbox, here, puts them together.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from urllib.parse import parse_qs
 
 from app.redaction import printable
 from app.segment.payload import now_iso
+from app.segment.sandbox.cdn import masked_path, settings_answer
 from app.segment.sandbox.faults import Fault, Faults, fault_answer
 from app.segment.sandbox.hosts import host_allowed, is_loopback, is_unspecified
 from app.segment.sandbox.log import Hook, RequestLog, mask_key, request_line
+from app.segment.sandbox.public_api import PublicApi
 from app.segment.sandbox.rules import (
     MAX_BODY_BYTES,
     MAX_JSON_DEPTH,
@@ -41,6 +45,7 @@ __all__ = [
     "MAX_JSON_DEPTH",
     "MAX_PAGE_EVENTS",
     "Page",
+    "PublicApi",
     "ReceivedEvent",
     "ReceivedRequest",
     "Sandbox",
@@ -65,6 +70,8 @@ _ALLOW: Final[dict[str, str]] = {
     "/health": "GET, HEAD, OPTIONS",
 }
 _API_ALLOW: Final = "POST, OPTIONS"
+# Public API paths whose answers count kept events (and so are built on a worker).
+_COUNT_PATHS: Final = ("/successfully-received", "/failed-on-ingest", "/events/volume")
 _ANY_ALLOW: Final = "DELETE, GET, HEAD, OPTIONS, POST"  # for OPTIONS *
 # What a request that could not be read is answered, by the plumbing's status for it.
 _PROBLEMS: Final[dict[int, tuple[Answer, str]]] = {
@@ -107,6 +114,10 @@ class Sandbox:
     Thread-safe. Scripted faults (fail_next, delay_next, drop_next) are consumed in order,
     one per POST to a /v1/ endpoint. `on_request` gets one line per request, on a thread of
     the sandbox's own, with keys masked and everything the client chose escaped.
+
+    Under public_api_url it answers as Segment's Public API for one workspace (SANDBOX_TOKEN
+    accepted), its faults scripted on `public_api`; with chatlio_source the workspace starts
+    with a Chatlio source holding SANDBOX_KEY. Under cdn_url, the CDN's settings path.
     """
 
     def __init__(
@@ -116,6 +127,7 @@ class Sandbox:
         *,
         on_request: Hook | None = None,
         limits: SandboxLimits | None = None,
+        chatlio_source: bool = False,
     ) -> None:
         self.on_request = on_request
         self._host = host
@@ -128,6 +140,7 @@ class Sandbox:
             self._limits.max_request_bytes,
         )
         self._faults = Faults()
+        self.public_api = PublicApi(self._store.arrivals, chatlio_source=chatlio_source)
         self._log = RequestLog()
         self._lock = threading.Lock()
         self._server: Server | None = None
@@ -281,6 +294,9 @@ class Sandbox:
             self._record(request, path, 421, False, None, (), f" (Host {host} not allowed)")
             return _reply(self._misdirected, close=True)
         if endpoint is None:
+            section = _section(path)
+            if section:
+                return self._serve_section(request, path, section)
             reply = self._control(request.method, request.target, path)
             try:
                 self._record(request, path, reply.status, False, None, (), "")
@@ -308,6 +324,21 @@ class Sandbox:
 
         return _reply(answer, delay=script.delay, settle=settle)
 
+    def _serve_section(self, request: Request, path: str, section: str) -> Reply:
+        """A Public API or CDN request: answered by its module, recorded with secrets masked."""
+        inner = request.target[len(section) :] or "/"
+        if section == PUBLIC_API_PREFIX:
+            answer = self.public_api.handle(request.method, inner, request.headers, request.body)
+            shown = path
+        else:
+            inner_path = inner.partition("?")[0]
+            answer = settings_answer(request.method, inner_path, self.public_api.workspace)
+            shown = section + masked_path(inner_path)
+        if request.method == "HEAD":
+            answer = replace(answer, body=b"")
+        self._record(request, shown, answer.status, False, None, (), "")
+        return _reply(answer)
+
     def _addressed_here(self, request: Request) -> bool:
         """Whether the Host header names this sandbox in a way no web page can rebind."""
         host = request.headers.get("host")
@@ -332,7 +363,7 @@ class Sandbox:
     ) -> None:
         if request.method:  # a request whose request line was unreadable has nothing to keep
             received = ReceivedRequest(
-                request.method, path, request.headers, len(request.body), status
+                request.method, path, _kept_headers(request.headers), len(request.body), status
             )
             self._store.add(received, list(events))
         hook = self.on_request
@@ -452,8 +483,32 @@ def _listing(page: Page) -> Iterator[bytes]:
 
 
 def _is_listing(request: Request) -> bool:
-    """GET /sandbox/events may list many MB of events: built on a worker, not inline."""
-    return request.target.partition("?")[0] == EVENTS_PATH and request.method in {"GET", "HEAD"}
+    """Listings and counts read every kept event: built on a worker, not inline."""
+    path = request.target.partition("?")[0]
+    if path.startswith(PUBLIC_API_PREFIX + "/"):
+        return path.endswith(_COUNT_PATHS)
+    return path == EVENTS_PATH and request.method in {"GET", "HEAD"}
+
+
+def _section(path: str) -> str:
+    """PUBLIC_API_PREFIX or CDN_PREFIX when the path is under one, else ""."""
+    for prefix in (PUBLIC_API_PREFIX, CDN_PREFIX):
+        if path == prefix or path.startswith(prefix + "/"):
+            return prefix
+    return ""
+
+
+def _kept_headers(headers: dict[str, str]) -> dict[str, str]:
+    """The headers as kept: a Public API token (any Authorization but Basic) masked.
+
+    A Basic header stays whole, as tests of the Tracking API read the key back from it.
+    """
+    value = headers.get("authorization")
+    if value is None or value.strip()[:6].lower() == "basic ":
+        return headers
+    scheme, _, credentials = value.strip().partition(" ")
+    shown = f"{printable(scheme, 20)} {mask_key(credentials.strip())}" if credentials else "••••"
+    return {**headers, "authorization": shown}
 
 
 def _authority(host: str, port: int) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import asdict, dataclass
 from itertools import islice
 from typing import Any, Final, Generic, Protocol, TypeVar
@@ -35,6 +35,18 @@ class ReceivedEvent:
     def to_json(self) -> dict[str, Any]:
         """The event as a JSON-ready dict (the shape GET /sandbox/events lists)."""
         return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """What a count needs of one kept event: its key, when it came, its name and type, its fate."""
+
+    write_key: str
+    received_at: str
+    event_name: str | None
+    event_type: str | None
+    discard_reason: str | None
+    app_version: str | None = None
 
 
 @dataclass(frozen=True)
@@ -269,6 +281,16 @@ class Store:
         size = sum(item.size() for item in chosen)
         return Page(chosen, next_after, has_more, dropped, full_keys, size, received, clears)
 
+    def arrivals(self, write_keys: Collection[str]) -> list[Arrival]:
+        """The kept events sent with one of these keys, oldest first, read for counting.
+
+        Only the matching events are copied under the lock; their payloads are read after it.
+        """
+        keys = set(write_keys)
+        with self._changed:
+            chosen = [item for item in self._events.items if item.write_key in keys]
+        return [_arrival(item) for item in chosen]
+
     def counts(self) -> Counts:
         with self._changed:
             return Counts(
@@ -293,3 +315,21 @@ class Store:
                 got = self._received
                 raise TimeoutError(f"expected {n} event(s) within {timeout} s, got {got}")
         return self.events()
+
+
+def _arrival(item: _StoredEvent) -> Arrival:
+    payload = json.loads(item.payload_json)
+    kind = payload.get("type") if item.endpoint.endswith("/batch") else item.endpoint[4:]
+    event_type = kind if isinstance(kind, str) else None
+    name = payload.get("event") if event_type == "track" else payload.get("name")
+    context = payload.get("context")
+    app = context.get("app") if isinstance(context, dict) else None
+    version = app.get("version") if isinstance(app, dict) else None
+    return Arrival(
+        item.write_key or "",
+        item.received_at,
+        name if isinstance(name, str) else None,
+        event_type,
+        item.discard_reason,
+        version if isinstance(version, str) else None,
+    )

@@ -1,0 +1,285 @@
+"""The sandbox's one workspace: its catalog, its sources and what they connect to; thread-safe."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from app.segment import SANDBOX_KEY
+
+WORKSPACE_ID: Final = "sandbox-workspace"
+WORKSPACE_SLUG: Final = "sandbox"
+WORKSPACE_NAME: Final = "Sandbox workspace"
+CHATLIO_ID: Final = "W3065KyMWF"  # Segment's catalog id for Chatlio (as the app's public_api has)
+JAVASCRIPT_ID: Final = "IqDTy1TpoU"
+HTTP_API_ID: Final = "xRxEq5n8Rn"  # made up: the filler sources' kind
+WEBSITE_KEY: Final = "sandbox-website-key"
+WEBSITE_SOURCE_ID: Final = "sandboxWebsiteSource"
+# A source's slug as the sandbox accepts it: what Segment's app makes of a name.
+SLUG: Final = re.compile(r"[a-z0-9](?:[a-z0-9_-]{0,98}[a-z0-9])?")
+# Past this many sources a POST /sources or add_sources is refused: the sandbox stays small.
+MAX_SOURCES: Final = 10_000
+_KEY_CHARS: Final = string.ascii_letters + string.digits
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """One entry of Segment's source catalog (a SourceV1's metadata)."""
+
+    id: str
+    slug: str
+    name: str
+    description: str
+    categories: tuple[str, ...]
+    cloud: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "slug": self.slug,
+            "description": self.description,
+            "logos": {"default": f"https://cdn.filepicker.io/api/file/sandbox-{self.slug}"},
+            "options": [],
+            "categories": list(self.categories),
+            "isCloudEventSource": self.cloud,
+            "status": "PUBLIC",
+        }
+
+
+CATALOG: Final[dict[str, Catalog]] = {
+    entry.id: entry
+    for entry in (
+        Catalog(
+            CHATLIO_ID,
+            "chatlio",
+            "Chatlio",
+            "Live chat for Slack: chat events sent to Segment.",
+            ("Livechat",),
+            cloud=True,
+        ),
+        Catalog(
+            JAVASCRIPT_ID,
+            "javascript",
+            "Javascript",
+            "Analytics.js, Segment's library for websites.",
+            ("Website",),
+            cloud=False,
+        ),
+        Catalog(
+            HTTP_API_ID,
+            "http-api",
+            "HTTP API",
+            "Send data from any server with plain HTTP requests.",
+            ("Server",),
+            cloud=False,
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Connection:
+    """A destination or warehouse a source sends to."""
+
+    id: str
+    name: str
+    catalog_id: str
+    catalog_slug: str
+    catalog_name: str
+    enabled: bool = True
+
+    def to_json(self, source_id: str, kind: str) -> dict[str, Any]:
+        metadata = {"id": self.catalog_id, "slug": self.catalog_slug, "name": self.catalog_name}
+        document: dict[str, Any] = {
+            "id": self.id,
+            "name": self.name,
+            "enabled": self.enabled,
+            "workspaceId": WORKSPACE_ID,
+            "metadata": metadata,
+            "settings": {},
+        }
+        if kind == "destination":
+            document["sourceId"] = source_id
+        return document
+
+
+@dataclass
+class Source:
+    """A source of the workspace; write_keys stay out of repr."""
+
+    id: str
+    slug: str
+    name: str
+    catalog: Catalog
+    enabled: bool = True
+    write_keys: list[str] = field(default_factory=list, repr=False)
+    settings: dict[str, Any] = field(default_factory=dict)
+    destinations: list[Connection] = field(default_factory=list)
+    warehouses: list[Connection] = field(default_factory=list)
+
+    def to_json(self, *, hide_keys: bool) -> dict[str, Any]:
+        """The SourceV1 as Segment answers it; no write keys for a token without Source Admin."""
+        return {
+            "id": self.id,
+            "slug": self.slug,
+            "name": self.name,
+            "metadata": self.catalog.to_json(),
+            "workspaceId": WORKSPACE_ID,
+            "enabled": self.enabled,
+            "writeKeys": [] if hide_keys else list(self.write_keys),
+            "settings": dict(self.settings),
+            "labels": [],
+        }
+
+
+class SourceError(Exception):
+    """A source that cannot be created: status (409, 422), the field, and the sentence."""
+
+    def __init__(self, status: int, field_name: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.field = field_name
+        self.message = message
+
+
+def _chatlio_connections(n: int) -> tuple[list[Connection], list[Connection]]:
+    destinations = [
+        Connection(
+            f"sandboxDestination{n:04d}",
+            "Google Analytics 4",
+            "60ad7ba6d7f38e11ff34f5e5",
+            "actions-google-analytics-4",
+            "Google Analytics 4 Cloud",
+        ),
+    ]
+    warehouses = [
+        Connection(f"sandboxWarehouse{n:04d}", "Postgres", "aea3cb3ZCT", "postgres", "Postgres"),
+    ]
+    return destinations, warehouses
+
+
+def _website() -> Source:
+    return Source(
+        WEBSITE_SOURCE_ID,
+        "website",
+        "Website",
+        CATALOG[JAVASCRIPT_ID],
+        write_keys=[WEBSITE_KEY],
+        destinations=[
+            Connection(
+                "sandboxDestinationWeb",
+                "Google Analytics 4",
+                "60ad7ba6d7f38e11ff34f5e5",
+                "actions-google-analytics-4",
+                "Google Analytics 4 Cloud",
+            ),
+            Connection(
+                "sandboxDestinationAmp",
+                "Amplitude",
+                "5f7dd6d21ad74f3842b1fc47",
+                "actions-amplitude",
+                "Amplitude (Actions)",
+            ),
+        ],
+        warehouses=[
+            Connection("sandboxWarehouseWeb", "Postgres", "aea3cb3ZCT", "postgres", "Postgres"),
+        ],
+    )
+
+
+def made_up_key() -> str:
+    """A fresh write key of Segment's shape: 32 letters and digits."""
+    return "".join(secrets.choice(_KEY_CHARS) for _ in range(32))
+
+
+class Workspace:
+    """The sources, in the order they were made; every method is thread-safe.
+
+    The first Chatlio source gets SANDBOX_KEY, so what the app sends in sandbox mode is
+    counted there; later ones get made-up keys.
+    """
+
+    def __init__(self, *, chatlio_source: bool = False) -> None:
+        self._lock = threading.Lock()
+        self._sources: list[Source] = [_website()]
+        self._made = 0
+        self._sandbox_key_taken = False
+        if chatlio_source:
+            self.create("chatlio", CHATLIO_ID, name="Chatlio")
+
+    def sources(self) -> list[Source]:
+        """A snapshot of every source (the objects are not to be changed by the caller)."""
+        with self._lock:
+            return list(self._sources)
+
+    def source(self, source_id: str) -> Source | None:
+        with self._lock:
+            return next((s for s in self._sources if s.id == source_id), None)
+
+    def owner_of(self, write_key: str | None) -> Source | None:
+        """The source whose write keys hold this key, or None (Segment drops such events)."""
+        if not write_key:
+            return None
+        with self._lock:
+            return next((s for s in self._sources if write_key in s.write_keys), None)
+
+    def create(
+        self,
+        slug: str,
+        metadata_id: str,
+        *,
+        enabled: bool = True,
+        settings: dict[str, Any] | None = None,
+        name: str | None = None,
+    ) -> Source:
+        """A new source, as POST /sources makes it; raises SourceError (409, 422)."""
+        if not SLUG.fullmatch(slug):
+            raise SourceError(
+                422,
+                "slug",
+                "slug must be 1 to 100 lower-case letters, digits, '-' or '_', "
+                "starting and ending with a letter or digit",
+            )
+        catalog = CATALOG.get(metadata_id)
+        if catalog is None:
+            raise SourceError(422, "metadataId", f"no source in the catalog has id {metadata_id}")
+        with self._lock:
+            if any(s.slug == slug for s in self._sources):
+                raise SourceError(409, "slug", f"a source with slug {slug} already exists")
+            if len(self._sources) >= MAX_SOURCES:
+                raise SourceError(422, "slug", f"the sandbox keeps at most {MAX_SOURCES} sources")
+            self._made += 1
+            key = made_up_key()
+            destinations: list[Connection] = []
+            warehouses: list[Connection] = []
+            if catalog.id == CHATLIO_ID:
+                if not self._sandbox_key_taken:
+                    key, self._sandbox_key_taken = SANDBOX_KEY, True
+                destinations, warehouses = _chatlio_connections(self._made)
+            source = Source(
+                f"sandboxSource{self._made:04d}",
+                slug,
+                name or slug,
+                catalog,
+                enabled=enabled,
+                write_keys=[key],
+                settings=dict(settings or {}),
+                destinations=destinations,
+                warehouses=warehouses,
+            )
+            self._sources.append(source)
+        return source
+
+    def add_filler(self, n: int) -> None:
+        """n more non-Chatlio sources (HTTP API), so that listings run over several pages."""
+        if n < 0:
+            raise ValueError("n must not be negative")
+        with self._lock:
+            start = self._made
+        for i in range(n):
+            self.create(f"filler-{start + i + 1}", HTTP_API_ID, name=f"Filler {start + i + 1}")
