@@ -36,6 +36,15 @@ def sources_list(workspace_slug: str | None) -> str:
     return f"{_workspace(workspace_slug)}/sources"
 
 
+def access_tokens(workspace_slug: str | None) -> str:
+    """Settings → Access Management → Tokens, where a workspace owner makes a Public API token.
+
+    UNCLEAR: the path is what Segment's web app shows, not documented; goto-my-workspace
+    redirects it to the signed-in workspace as it does the catalog.
+    """
+    return f"{_workspace(workspace_slug)}/settings/access-management/tokens"
+
+
 def source_page(workspace_slug: str | None, source_slug: str, page: SourcePage) -> str:
     """One page of one source; the sources list when the workspace or source slug is unknown.
 

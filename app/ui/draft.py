@@ -6,10 +6,14 @@ Only "Save to keyring" acts at once (and says so); the key it saved stays in the
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from app.key_storage import SESSION_LOCATION, KeyStorage
+from app.segment import SANDBOX_KEY
 from app.ui.session import Session
+
+if TYPE_CHECKING:
+    from app.proof.key_owner import KeyOwner
 
 REGION_US = "us"
 REGION_EU = "eu"
@@ -52,6 +56,14 @@ class SetupDraft:
         self.key: HeldKey | None = None
         self.chatlio_done: frozenset[str] = frozenset()  # the ticked Chatlio checklist steps
         self.typed_key = False  # a key is typed in the field but neither saved nor in use
+        # What a Public API token told: the workspace's name, why the region was chosen, the
+        # source's real slug (created or found: links then need no guess), and which source
+        # a key belongs to (the key checked, and the answer).
+        self.workspace_name = ""
+        self.region_reason = ""
+        self.source_slug = ""
+        self.created_source_id = ""  # the source the app created, even if its key was hidden
+        self.key_owner: tuple[str, KeyOwner] | None = None
         self._start: SetupDraft | None = None
 
     def __repr__(self) -> str:
@@ -68,6 +80,24 @@ class SetupDraft:
         draft.key = start.key = HeldKey.of_session(session)
         draft._start = start
         return draft
+
+    def key_in_use(self) -> str | None:
+        """The key test events would go with: the sandbox's made-up one, or the held key."""
+        if self.sandbox:
+            return SANDBOX_KEY
+        return self.key.key if self.key is not None else None
+
+    def owner_of_key(self) -> KeyOwner | None:
+        """Which source the key in use belongs to, if a token told."""
+        known = self.key_owner
+        return known[1] if known is not None and known[0] == self.key_in_use() else None
+
+    def source_id(self) -> str | None:
+        """The Segment id of the source set up: the key's owner, else the one created."""
+        owner = self.owner_of_key()
+        if owner is not None and owner.source is not None:
+            return owner.source.id
+        return self.created_source_id or None
 
     def unsaved(self) -> list[str]:
         """What leaving the wizard now would lose, in words; empty when nothing would."""
@@ -105,5 +135,8 @@ class SetupDraft:
         if self.key is not None:
             session.set_key(self.key.key, self.key.location)
         session.use_sandbox = self.sandbox
+        owner = self.owner_of_key()
+        if owner is not None:
+            session.key_owner = owner
         settings.setup_complete = True
         settings.sync()

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from app.segment import links
 from app.ui.draft import SetupDraft
+from app.ui.session import Session
 
 
 class PageId(enum.IntEnum):
@@ -98,6 +99,13 @@ class Notice(QWidget):
         return self._label.text()
 
 
+def api_session(trial: Session, draft: SetupDraft) -> Session:
+    """The wizard's trial session in the draft's mode, for a page's Public API calls: in
+    sandbox mode the sandbox answers them (with its own token), else the held token."""
+    trial.use_sandbox = draft.sandbox
+    return trial
+
+
 def text_label(text: str, *, rich: bool = False) -> QLabel:
     label = QLabel(text)
     label.setWordWrap(True)
@@ -138,7 +146,8 @@ class Page(QWizardPage):
 
     def _source_url(self, page: links.SourcePage) -> str:
         name = self._draft.source_name.strip() or "Chatlio"
-        return links.source_page(self._slug(), links.source_slug(name), page)
+        slug = self._draft.source_slug or links.source_slug(name)
+        return links.source_page(self._slug(), slug, page)
 
     def first_focus(self) -> QWidget | None:
         """Where focus goes when the page is shown; None: the wizard's Next/Finish button."""

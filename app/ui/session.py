@@ -66,8 +66,13 @@ class TokenState:
         self.token: str | None = None
         self.location: str | None = None
         self.check: TokenCheck | None = None  # the workspace it opened, and its host
+        # The sandbox's own workspace, once checked: kept apart, so that the real token is
+        # never sent to the sandbox's address after leaving sandbox mode.
+        self.sandbox_check: TokenCheck | None = None
         self.api_endpoint: ApiEndpoint | None = None  # --api-endpoint: this run only
         self.store: TokenStore | None = None
+        self.hosts: tuple[ApiEndpoint, ...] | None = None  # None: Segment's US and EU hosts
+        self.cdn_url: str | None = None  # None: Segment's CDN
 
     def __repr__(self) -> str:
         return f"TokenState(location={self.location!r}, token=<hidden>)"
@@ -87,12 +92,20 @@ class Session(QObject):
         settings: AppSettings,
         keystore: WriteKeyStore | None = None,
         token_store: TokenStore | None = None,
+        *,
+        api_hosts: tuple[ApiEndpoint, ...] | None = None,
+        cdn_url: str | None = None,
     ) -> None:
+        """`api_hosts` are the Public API hosts a token is tried on (Segment's US and EU ones
+        by default) and `cdn_url` the CDN the token-free key check asks (Segment's by
+        default): a test points them at receivers on this computer."""
         super().__init__()
         self.settings = settings
         self._keystore = keystore
         self._tokens = TokenState()
         self._tokens.store = token_store
+        self._tokens.hosts = api_hosts
+        self._tokens.cdn_url = cdn_url
         self._key_owner: KeyOwner | None = None  # which source the held key belongs to
         self._key: str | None = None
         self._key_location: str | None = None
@@ -240,7 +253,10 @@ class Session(QObject):
         """On a trial: what the wizard's draft says now (key and where it is kept, or None)."""
         self._source_name = source_name.strip() or None
         self._use_sandbox = sandbox
-        self._key, self._key_location = key if key is not None else (None, None)
+        new_key, self._key_location = key if key is not None else (None, None)
+        if new_key != self._key:
+            self._key_owner = None
+        self._key = new_key
         self.changed.emit()
 
     def adopt_send(self, trial: Session) -> None:
@@ -327,12 +343,36 @@ class Session(QObject):
     def token_check(self) -> TokenCheck | None:
         """The workspace the held token opened, and the host that accepted it; sandbox: None
         until the sandbox's was checked."""
-        return self._tokens.check
+        return self._tokens.sandbox_check if self._use_sandbox else self._tokens.check
 
     @token_check.setter
     def token_check(self, check: TokenCheck | None) -> None:
-        self._tokens.check = check
+        if self._use_sandbox:
+            self._tokens.sandbox_check = check
+        else:
+            self._tokens.check = check
         self.changed.emit()
+
+    def api_hosts(self) -> tuple[ApiEndpoint, ...]:
+        """Where a token is tried, in order (worker threads: may start the sandbox): the
+        sandbox's in sandbox mode, else --api-endpoint, else Segment's US and EU hosts."""
+        from app.segment.public_api.hosts import REGION_HOSTS, parse_api_endpoint
+
+        if self._use_sandbox:
+            return (parse_api_endpoint(self.sandbox().public_api_url),)
+        if self._tokens.api_endpoint is not None:
+            return (self._tokens.api_endpoint,)
+        return self._tokens.hosts or REGION_HOSTS
+
+    def cdn_url(self) -> str:
+        """The CDN the token-free key check asks (worker threads: may start the sandbox)."""
+        if self._use_sandbox:
+            return self.sandbox().cdn_url
+        if self._tokens.cdn_url is not None:
+            return self._tokens.cdn_url
+        from app.proof.cdn import CDN_HOST
+
+        return CDN_HOST
 
     def set_token(self, token: str, location: str, check: TokenCheck | None = None) -> None:
         self._tokens.token, self._tokens.location, self._tokens.check = token, location, check
@@ -373,7 +413,8 @@ class Session(QObject):
             endpoint = parse_api_endpoint(self.sandbox().public_api_url)
         else:
             check = self._tokens.check
-            endpoint = self._tokens.api_endpoint or (check.endpoint if check else US_API)
+            first = (self._tokens.hosts or (US_API,))[0]
+            endpoint = self._tokens.api_endpoint or (check.endpoint if check else first)
         return PublicApiClient(endpoint, token, proxy=self.proxy, cancel=cancel)
 
     # --- sending (worker threads) ------------------------------------------------------------

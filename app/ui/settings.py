@@ -84,6 +84,8 @@ class AppSettings:
     # An app.key_storage.KeyStorage value: where the key was put, never the key itself.
     key_storage = _Text("setup/key_storage")
     setup_complete = _Flag("setup/complete")
+    # A Public API token was saved to the keyring (the token itself is only ever there).
+    token_stored = _Flag("publicapi/token_stored")
     as_user_id = _Flag("test/as_user_id")
     # Empty: Segment's US address. Checked with parse_endpoint when read into the session.
     endpoint = _Text("network/endpoint")

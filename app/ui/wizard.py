@@ -93,7 +93,7 @@ class SetupWizard(QWizard):
         # Before the test page's own connection, which turns Next off: see _park_focus.
         self._trial.changed.connect(self._park_focus)
         # Only the first page before the window paints; the rest right after (see event()).
-        welcome = WelcomePage(self._draft)
+        welcome = WelcomePage(self._draft, self._trial)
         welcome.sandbox_chosen.connect(self.on_sandbox_chosen)
         self.setPage(PageId.WELCOME, welcome)
         self.setStartId(PageId.WELCOME)
@@ -131,12 +131,13 @@ class SetupWizard(QWizard):
         draft = self._draft
         eu = EuWorkspacePage(draft)
         eu.sandbox_chosen.connect(self.on_sandbox_chosen)
-        self.setPage(PageId.SOURCE, SourcePage(draft))
-        self.setPage(PageId.WRITE_KEY, WriteKeyPage(self._session, draft))
-        self.setPage(PageId.TEST, TestEventsPage(self._trial, draft, self._panel_factory))
+        trial = self._trial
+        self.setPage(PageId.SOURCE, SourcePage(draft, trial))
+        self.setPage(PageId.WRITE_KEY, WriteKeyPage(self._session, draft, trial))
+        self.setPage(PageId.TEST, TestEventsPage(trial, draft, self._panel_factory))
         self.setPage(PageId.CHATLIO, ChatlioPage(draft))
-        self.setPage(PageId.DESTINATIONS, DestinationsPage(draft))
-        self.setPage(PageId.FINISH, FinishPage(draft))
+        self.setPage(PageId.DESTINATIONS, DestinationsPage(draft, trial))
+        self.setPage(PageId.FINISH, FinishPage(draft, trial))
         self.setPage(PageId.EU_WORKSPACE, eu)
         # After the test page's own connection, which makes QWizard re-enable Back.
         self._trial.changed.connect(self.on_trial_changed)

@@ -2,20 +2,40 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.segment import warehouse
+from app.ui.api_task import ApiTask, failure_sentence
 from app.ui.browser import LinkButton
 from app.ui.draft import SetupDraft
-from app.ui.page_kit import Page, text_label
+from app.ui.page_kit import Kind, Notice, Page, api_session, text_label
+from app.ui.session import Session
+
+if TYPE_CHECKING:
+    from app.proof.connections import SourceConnections
+    from app.segment.cancel import CancelToken
 
 
 class DestinationsPage(Page):
-    """Segment's step 6: connect destinations; a preview of what a warehouse will get."""
+    """Segment's step 6: connect destinations; a preview of what a warehouse will get. With a
+    Public API token and a known source, what the source is connected to now."""
 
     help_topic = "destinations"
 
-    def __init__(self, draft: SetupDraft) -> None:
+    def __init__(self, draft: SetupDraft, trial: Session) -> None:
         super().__init__(
             draft,
             "Destinations and warehouse",
@@ -45,12 +65,116 @@ class DestinationsPage(Page):
             rich=True,
         )
         self.body.addWidget(self._destinations)
+        self.body.addSpacing(4)
+        self.body.addWidget(self._build_connected(trial))
         self.body.addSpacing(8)
         self.body.addWidget(self._intro)
         self.body.addWidget(self._tree, 1)
         self.body.addWidget(tracks)
 
+    def _build_connected(self, trial: Session) -> QWidget:
+        self._trial = trial
+        group = QGroupBox("Connected in Segment now")
+        group.setObjectName("connected_group")
+        self._connected_text = text_label("")
+        self._connected_text.setObjectName("connected_text")
+        self._connected = QTreeWidget()
+        self._connected.setObjectName("connected_list")
+        self._connected.setAccessibleName("Destinations and warehouses the source sends to")
+        self._connected.setHeaderLabels(["Name", "Kind", "State"])
+        self._connected.setRootIsDecorated(False)
+        self._connected.setMinimumHeight(90)
+        self._connected.hide()
+        self._refresh = QPushButton("&Refresh")
+        self._refresh.setObjectName("refresh_connections")
+        self._refresh.setAccessibleName("Ask Segment again what the source is connected to")
+        self._refresh.setAutoDefault(False)
+        self._refresh.clicked.connect(self.on_refresh_clicked)
+        self._connected_task = ApiTask("connections_task")
+        self._connected_notice = Notice()
+        self._connected_notice.setObjectName("connected_notice")
+        row = QHBoxLayout()
+        row.addWidget(self._connected_text, 1)
+        row.addWidget(self._refresh)
+        box = QVBoxLayout(group)
+        box.addLayout(row)
+        box.addWidget(self._connected_task)
+        box.addWidget(self._connected)
+        box.addWidget(self._connected_notice)
+        return group
+
+    def _list_connections(self) -> None:
+        api = api_session(self._trial, self._draft)
+        source_id = self._draft.source_id()
+        self._refresh.setVisible(api.has_token and source_id is not None)
+        if not api.has_token:
+            self._connected_text.setText(
+                "With a Segment Public API token (Team and Business plans) the app lists the "
+                "destinations and warehouses the source sends to."
+            )
+            return
+        if source_id is None:
+            self._connected_text.setText(
+                "The app lists the destinations and warehouses here once it knows which source "
+                "is yours: the write key step asks Segment which source the key belongs to."
+            )
+            return
+        api.proxy  # noqa: B018 - read the settings here, on the GUI thread
+        self._connected_text.setText("What Segment says the source sends to:")
+        self._connected_notice.clear()
+        self._refresh.setEnabled(False)
+
+        def work(cancel: CancelToken) -> SourceConnections:
+            from app.proof.connections import source_connections
+
+            with api.api_client(cancel) as client:
+                return source_connections(client, source_id)
+
+        self._connected_task.start(
+            "Asking Segment what the source is connected to…",
+            work,
+            self._on_connections,
+            self._on_connections_failed,
+            lambda: self._refresh.setEnabled(True),
+        )
+
+    def _on_connections(self, connections: SourceConnections) -> None:
+        self._refresh.setEnabled(True)
+        self._connected.clear()
+        for kind, items in (
+            ("Destination", connections.destinations),
+            ("Warehouse", connections.warehouses),
+        ):
+            for connection in items:
+                state = "enabled" if connection.enabled else "disabled"
+                what = f"{kind}: {connection.catalog_name}" if connection.catalog_name else kind
+                self._connected.addTopLevelItem(QTreeWidgetItem([connection.name, what, state]))
+        any_connected = bool(connections.destinations or connections.warehouses)
+        self._connected.setVisible(any_connected)
+        self._connected.resizeColumnToContents(0)
+        self._connected.resizeColumnToContents(1)
+        if any_connected:
+            self._connected_notice.show_message(Kind.OK, connections.describe())
+        else:
+            self._connected_notice.show_message(
+                Kind.INFO,
+                "The source sends to no destination or warehouse yet: connect one in Segment "
+                "with the button above, then press Refresh.",
+            )
+
+    def _on_connections_failed(self, error: BaseException) -> None:
+        self._refresh.setEnabled(True)
+        self._connected_notice.show_message(Kind.WARNING, failure_sentence(error))
+
+    @Slot()
+    def on_refresh_clicked(self) -> None:
+        self._list_connections()
+
+    def cleanupPage(self) -> None:
+        self._connected_task.cancel()
+
     def initializePage(self) -> None:
+        self._list_connections()
         source = self._draft.source_name.strip() or "Chatlio"
         schema = warehouse.schema_name(source) or "your_schema"
         self._intro.setText(

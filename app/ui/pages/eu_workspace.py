@@ -6,7 +6,7 @@ from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QWidget, QWizard
 
 from app.ui.draft import SetupDraft
-from app.ui.page_kit import Page, text_label
+from app.ui.page_kit import Kind, Notice, Page, text_label
 from app.ui.pages.welcome import try_sandbox_row
 
 
@@ -27,6 +27,8 @@ class EuWorkspacePage(Page):
             "only in US workspaces.",
         )
         self.setButtonText(QWizard.WizardButton.FinishButton, "&Close")
+        self._reason = Notice()
+        self._reason.setObjectName("eu_reason")
         why = text_label(
             "<b>Why it stops here.</b> Segment lists Chatlio as a source only in workspaces "
             "whose data-processing region is the United States. An EU workspace cannot add a "
@@ -41,14 +43,25 @@ class EuWorkspacePage(Page):
             "your EU workspace.</li></ul>",
             rich=True,
         )
-        back = text_label("If you chose EU by mistake, go back and choose again.")
+        back = text_label(
+            "If you chose EU by mistake, go back and choose again. If a Public API token told "
+            "the region, it belongs to an EU workspace: a token of your US workspace tells "
+            "that one instead."
+        )
         sandbox_row, self._try = try_sandbox_row(self, "try_sandbox_eu")
         self._try.clicked.connect(self.on_try_clicked)
-        for widget in (why, what, back):
+        for widget in (self._reason, why, what, back):
             self.body.addWidget(widget)
         self.body.addSpacing(8)
         self.body.addWidget(sandbox_row)
         self.body.addStretch(1)
+
+    def initializePage(self) -> None:
+        reason = self._draft.region_reason
+        if reason:
+            self._reason.show_message(Kind.WARNING, reason)
+        else:
+            self._reason.clear()
 
     def first_focus(self) -> QWidget | None:
         return None  # Close: the page's answer

@@ -9,7 +9,8 @@ from app.key_storage import SESSION_LOCATION, KeyStorage
 from app.segment import warehouse
 from app.ui.browser import LinkButton
 from app.ui.draft import REGION_NAMES, SetupDraft
-from app.ui.page_kit import Page, text_label
+from app.ui.page_kit import Page, api_session, text_label
+from app.ui.session import Session
 
 SANDBOX_LOCATION = "built-in sandbox (no key)"
 
@@ -19,8 +20,9 @@ class FinishPage(Page):
 
     help_topic = "finish"
 
-    def __init__(self, draft: SetupDraft) -> None:
+    def __init__(self, draft: SetupDraft, trial: Session) -> None:
         super().__init__(draft, "Chatlio is set up")
+        self._trial = trial
         self._form = QFormLayout()
         self._form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         self._values: dict[str, QLabel] = {}
@@ -29,6 +31,8 @@ class FinishPage(Page):
             ("region", "Region:"),
             ("workspace", "Workspace:"),
             ("key", "Write key:"),
+            ("owner", "Key checked:"),
+            ("token", "Public API token:"),
             ("schema", "Warehouse schema:"),
         ):
             value = text_label("")
@@ -83,10 +87,25 @@ class FinishPage(Page):
         schema = warehouse.schema_name(source)
         self._values["source"].setText(source)
         self._values["region"].setText(REGION_NAMES.get(draft.region, "not chosen"))
-        self._values["workspace"].setText(
+        workspace = (
             draft.workspace_slug or "not given (links open the workspace you are signed in to)"
         )
+        if draft.workspace_name and draft.workspace_slug:
+            workspace = f"{draft.workspace_name} ({draft.workspace_slug})"
+        self._values["workspace"].setText(workspace)
         self._values["key"].setText(self.key_location())
+        owner = draft.owner_of_key()
+        self._values["owner"].setText(
+            owner.describe() if owner is not None else "not checked (no Public API token)"
+        )
+        api = api_session(self._trial, draft)
+        if draft.sandbox:
+            where = "not needed: the sandbox answers"
+        elif api.token_location is not None:
+            where = f"kept in {api.token_location}"
+        else:
+            where = "none (Segment's counts are not asked; the Debugger shows the events)"
+        self._values["token"].setText(where)
         self._values["schema"].setText(
             f"{schema} (suggested; the warehouse's SQL settings can change it)"
             if schema

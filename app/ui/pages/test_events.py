@@ -43,6 +43,9 @@ class TestEventsPage(Page):
         draft = self._draft
         key = None if draft.key is None else (draft.key.key, draft.key.location)
         self._trial.stage(draft.source_name, draft.sandbox, key)
+        owner = draft.owner_of_key()
+        if owner is not None:
+            self._trial.key_owner = owner  # which source Segment's counts are asked about
         if draft.sandbox:
             self.setSubTitle(
                 "Send Chatlio's Live Chat events to the built-in sandbox on this computer, and "
