@@ -31,7 +31,7 @@ from app.chatlio import TestEvent
 from app.redaction import REDACTED_AUTH, basic_auth, printable
 from app.segment.bounded import ACCEPT_ENCODING, MAX_ANSWER_BYTES, Body, read_body
 from app.segment.cancel import CancelToken
-from app.segment.deadline import WATCHDOG, Deadline, Watch
+from app.segment.deadline import Deadline, Guarded
 from app.segment.endpoint import US, Endpoint, Region
 from app.segment.payload import (
     TrackMessage,
@@ -112,13 +112,37 @@ def proxy_for(url: str) -> str | None:
     return proxy if "://" in proxy else f"http://{proxy}"
 
 
-def _proxy_url(choice: ProxyChoice | None, url: str) -> str | None:
+def proxy_url(choice: ProxyChoice | None, url: str) -> str | None:
     """The proxy address a choice means for `url`: the computer's, none, or the one typed."""
     if choice is None or choice.mode is ProxyMode.SYSTEM:
         return proxy_for(url)
     if choice.mode is ProxyMode.NONE:
         return None
     return choice.url
+
+
+def cuttable_transport(sockets: Sockets, base_url: str, proxy: str | None) -> httpx.BaseTransport:
+    """The transport the app's clients send through: connects that `sockets` can cut, the OS
+    trust store for https, and `proxy` (an address from proxy_url) if any. Raises ProxyUnusable.
+    """
+    import httpx
+
+    from app.segment.transport import CuttableTransport
+
+    # As httpx.Client(verify=True) would for plain http: the same context, the same cost.
+    https = base_url.startswith("https")
+    try:
+        return CuttableTransport(
+            sockets,
+            ssl_context=make_ssl_context() if https else httpx.create_ssl_context(),
+            proxy=proxy,
+        )
+    # A proxy of a kind httpx cannot use (socks4, ftp) or needs a package for (socks5).
+    except (ValueError, RuntimeError, ImportError) as exc:
+        raise ProxyUnusable(proxy) from exc
+
+
+_proxy_url = proxy_url  # the name this module's callers knew first
 
 
 class ProxyUnusable(ValueError):
@@ -159,8 +183,6 @@ class SegmentClient:
     ) -> None:
         import httpx
 
-        from app.segment.transport import CuttableTransport
-
         if not timeout > 0:
             raise ValueError("timeout must be a positive number of seconds")
         # The sockets this client opened, so that Cancel and the watchdog can cut a request.
@@ -172,17 +194,7 @@ class SegmentClient:
         self.retry = retry or RetryPolicy()
         self.timeout = timeout
         if transport is None:
-            # As httpx.Client(verify=True) would for plain http: the same context, the same cost.
-            https = endpoint.base_url.startswith("https")
-            try:
-                transport = CuttableTransport(
-                    self._sockets,
-                    ssl_context=make_ssl_context() if https else httpx.create_ssl_context(),
-                    proxy=self._proxy,
-                )
-            # A proxy of a kind httpx cannot use (socks4, ftp) or needs a package for (socks5).
-            except (ValueError, RuntimeError, ImportError) as exc:
-                raise ProxyUnusable(self._proxy) from exc
+            transport = cuttable_transport(self._sockets, endpoint.base_url, self._proxy)
         self._http = httpx.Client(
             timeout=httpx.Timeout(timeout, connect=min(timeout, MAX_CONNECT_SECONDS)),
             transport=transport,
@@ -415,22 +427,9 @@ class SegmentClient:
             return _Outcome(sent, limit, allowed, error_kind=ErrorKind.CANCELLED)
         if report is not None:
             report(number, "connecting", connecting(self.endpoint))
-        sockets = self._sockets
-        watch = Watch(limit, lambda expired: sockets.cut(expired, Cut.DEADLINE))
-        sockets.begin(watch)  # the watch is this attempt's token: a cut applies to it alone
-        WATCHDOG.arm(watch)
-        unregister = (
-            cancel.on_cancel(lambda: sockets.cut(watch, Cut.CANCELLED))
-            if cancel is not None
-            else None
-        )
-        try:
+        with Guarded(self._sockets, limit, cancel) as guard:
             response, answer, error = self._exchange(request)
-        finally:
-            if unregister is not None:
-                unregister()
-            WATCHDOG.release(watch)
-            why = sockets.end(watch)
+        why = guard.why
         elapsed = round((time.monotonic() - started) * 1000, 1)
         if response is None:
             outcome = _Outcome(sent, limit, allowed, elapsed_ms=elapsed)
@@ -714,6 +713,12 @@ def _chain(error: BaseException) -> list[BaseException]:
 
 def _mid(answered: bool) -> str:
     return "mid_answer" if answered else "before_answer"
+
+
+def classify_failure(error: Exception, answered: bool) -> tuple[ErrorKind, str | None]:
+    """What kind of network failure an httpx error is (and which variant of it), for any of
+    the app's clients: `answered` is whether the response's headers had arrived."""
+    return _failure(error, answered)
 
 
 def _failure(error: Exception, answered: bool) -> tuple[ErrorKind, str | None]:

@@ -12,6 +12,13 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from app.segment.sockets import Cut, Sockets
+
+if TYPE_CHECKING:
+    from app.segment.cancel import CancelToken
 
 log = logging.getLogger(__name__)
 
@@ -102,3 +109,39 @@ class Watchdog:
 
 
 WATCHDOG = Watchdog()
+
+
+class Guarded:
+    """One attempt on a client's sockets, cut at `seconds` by the watchdog or at once on Cancel.
+
+    `with Guarded(sockets, seconds, cancel) as guard: ...`; afterwards `guard.why` says why the
+    attempt was cut (Cut.DEADLINE or Cut.CANCELLED), or is None if it was not.
+    """
+
+    __slots__ = ("_cancel", "_sockets", "_unregister", "_watch", "why")
+
+    def __init__(self, sockets: Sockets, seconds: float, cancel: CancelToken | None) -> None:
+        self._sockets = sockets
+        self._cancel = cancel
+        self._watch = Watch(seconds, lambda expired: sockets.cut(expired, Cut.DEADLINE))
+        self._unregister: Callable[[], None] | None = None
+        self.why: Cut | None = None
+
+    def __enter__(self) -> Guarded:
+        watch, sockets = self._watch, self._sockets
+        sockets.begin(watch)  # the watch is this attempt's token: a cut applies to it alone
+        WATCHDOG.arm(watch)
+        if self._cancel is not None:
+            self._unregister = self._cancel.on_cancel(lambda: sockets.cut(watch, Cut.CANCELLED))
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self._unregister is not None:
+            self._unregister()
+        WATCHDOG.release(self._watch)
+        self.why = self._sockets.end(self._watch)
