@@ -28,12 +28,19 @@ TOPICS: dict[str, str] = {
     "finish": "Finish",
     "eu_workspace": "Chatlio needs a US workspace",
     "main": "The test screen",
+    "token": "The Segment Public API token (optional)",
 }
 
 _CATALOG = links.chatlio_catalog(None)
 _SOURCES = links.sources_list(None)
 _DASHBOARD = links.CHATLIO_DASHBOARD
 _STATUS = links.SEGMENT_STATUS
+_TOKENS = links.access_tokens(None)
+
+_API_HELP = (
+    "<p><b>With a Public API token</b> (optional; Team and Business plans) the app does more "
+    "of this for you: see <a href='help:token'>the Public API token</a>.</p>"
+)
 
 _NOT_PROOF = (
     "<p><b>“Accepted” is not proof that the key is right.</b> Segment accepts events sent with "
@@ -60,7 +67,42 @@ _BODIES: dict[str, str] = {
         "<li><a href='help:chatlio'>Paste the key into Chatlio</a></li>"
         "<li><a href='help:destinations'>Connect destinations</a></li>"
         "<li><a href='help:finish'>Finish</a></li></ol>"
-        "<p>After setup the app opens on <a href='help:main'>the test screen</a>.</p>" + _SANDBOX
+        "<p>After setup the app opens on <a href='help:main'>the test screen</a>.</p>"
+        "<p>Optional: <a href='help:token'>a Segment Public API token</a> lets the app find "
+        "your workspace, create the source, check the key and count the test events.</p>" + _SANDBOX
+    ),
+    "token": (
+        "<p>A <b>Public API token</b> lets this app ask Segment itself, instead of leaving you "
+        "to look. With one, the app:</p><ul>"
+        "<li>finds your workspace and its region (the Segment address that accepts the token "
+        "tells it);</li>"
+        "<li>creates the Chatlio source when you press <b>Create the Chatlio source for "
+        "me</b>, and keeps its write key in your keyring without ever showing it;</li>"
+        "<li>tells you which source a write key belongs to, and whether it is a Chatlio "
+        "source (a website's JavaScript source key is the usual mix-up);</li>"
+        "<li>lists the destinations and warehouses the source sends to;</li>"
+        "<li>after test events, asks Segment to count them, and says whether they "
+        "arrived.</li></ul>"
+        "<p><b>It never changes or deletes anything else</b> in your workspace. It reads the "
+        "workspace, its sources and their write keys, and Segment's counts of delivered "
+        "events; it creates a source only when you ask.</p>"
+        "<p><b>Who can make one.</b> A workspace owner, in Segment: Settings → Workspace "
+        "settings → Access Management → Tokens, then <b>Create Token</b> "
+        f"(<a href='{_TOKENS}'>open the Tokens page</a>). Workspace Owner access lets the app "
+        "do all of the above; a Workspace Member token needs the <b>Source Admin</b> role to "
+        "see write keys. Segment shows the token only once: copy it straight into this "
+        "app.</p>"
+        "<p><b>Which plans.</b> Segment offers the Public API on its Team and Business plans. "
+        "On the Free plan there is no token, and nothing is lost: you confirm the setup by "
+        "eye in the source's <b>Debugger</b> in Segment, as the test step explains.</p>"
+        "<p><b>Where it is kept.</b> In your keyring (Keychain, Windows Credential Manager, "
+        "GNOME Keyring or KWallet), or in memory for this session only when there is no "
+        "keyring; never in a settings file. Setup → <b>Public API token…</b> replaces or "
+        "deletes it.</p>"
+        "<p><b>Without a token</b> the app can still ask Segment's content delivery network "
+        "whether it knows a write key. That check is unofficial and puts the key in a web "
+        "address, so the app asks first; “could not confirm” does not mean the key is "
+        "wrong.</p>"
     ),
     "welcome": (
         "<p>This assistant walks you through Segment's setup for Chatlio: create a Chatlio "
@@ -72,7 +114,8 @@ _BODIES: dict[str, str] = {
         "<p><b>Why the region matters.</b> Segment offers the Chatlio source only in "
         "workspaces whose data is processed in the United States (US). An EU workspace cannot "
         "add it. Your workspace's settings in Segment show its region; if you are not sure, "
-        "ask your Segment administrator.</p>" + _SANDBOX
+        "ask your Segment administrator, or use a Public API token: the app then finds the "
+        "region itself.</p>" + _API_HELP + _SANDBOX
     ),
     "source": (
         "<p><b>In Segment:</b></p><ol>"
@@ -90,7 +133,7 @@ _BODIES: dict[str, str] = {
         "workspace you are signed in to.</p>"
         "<p><b>If a page does not open where you expect</b>, sign in to Segment in your "
         f"browser first, or go to your <a href='{_SOURCES}'>list of sources</a> and find the "
-        "Chatlio source there.</p>"
+        "Chatlio source there.</p>" + _API_HELP
     ),
     "write_key": (
         "<p>The <b>write key</b> is the password Chatlio uses to send events to your source. "
@@ -107,7 +150,9 @@ _BODIES: dict[str, str] = {
         "<p><b>What can go wrong.</b> Your computer may ask you to unlock its password store: "
         "answer that prompt. If there is no password store at all (some minimal Linux "
         "setups), use the key for this session only. The app cannot tell whether a key is "
-        "right: see <a href='help:test'>Send test events</a>.</p>"
+        "right by itself: with a <a href='help:token'>Public API token</a> it asks Segment "
+        "which source the key belongs to; without one, see "
+        "<a href='help:test'>Send test events</a>.</p>"
     ),
     "test": (
         "<p>Each event button sends one test event, as Chatlio would; <b>Send a whole "
@@ -151,7 +196,7 @@ _BODIES: dict[str, str] = {
         "<code>live_chat_message_sent</code>, and all of them also land in the shared "
         "<code>tracks</code> table, inside the source's schema. Warehouses load every 24 to "
         "48 hours, depending on your Segment plan, so new events do not show up there at "
-        "once: the source's Debugger shows them sooner.</p>"
+        "once: the source's Debugger shows them sooner.</p>" + _API_HELP
     ),
     "finish": (
         "<p>This page sums up what you set up: the source, its warehouse schema, and where "
@@ -186,8 +231,9 @@ _BODIES: dict[str, str] = {
         + _NOT_PROOF
         + "<p><b>Menus.</b> File → <b>Settings</b> sets the Tracking API address (leave it "
         "empty for Segment's usual one), a proxy, and the time limit of a send. Setup → "
-        "<b>Write key…</b> enters or changes the key; Setup → <b>Run setup again…</b> starts "
-        "the assistant from the beginning.</p>"
+        "<b>Write key…</b> enters or changes the key; Setup → <b>Public API token…</b> adds, "
+        "replaces or deletes the <a href='help:token'>token</a>; Setup → <b>Run setup "
+        "again…</b> starts the assistant from the beginning.</p>"
     ),
 }
 

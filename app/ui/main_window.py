@@ -57,6 +57,7 @@ class MainWindow(QMainWindow):
         self._state = KeyState.LOADING
         self._keyring_message = ""
         self._keyring_location = "the keyring"
+        self._token_problem = ""  # the stored token could not be read: why, in a sentence
         self.setWindowTitle(APP_NAME)
         self.setMinimumSize(MINIMUM_SIZE)
 
@@ -93,6 +94,7 @@ class MainWindow(QMainWindow):
         keep_on_screen(self)
         session.changed.connect(self.on_session_changed)
         self.load_key()
+        self.load_token()
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -111,6 +113,8 @@ class MainWindow(QMainWindow):
         setup.triggered.connect(self.setup_requested)
         key = setup_menu.addAction("&Write key…")
         key.triggered.connect(self.ask_for_key)
+        token = setup_menu.addAction("Public API &token…")
+        token.triggered.connect(self.ask_for_token)
         send = bar.addMenu("Se&nd")
         send.addAction(self.panel.send_conversation_action)
         send.addAction(self.panel.stop_action)
@@ -124,6 +128,7 @@ class MainWindow(QMainWindow):
         for action, name in (
             (setup, "action_run"),
             (key, "action_write"),
+            (token, "action_token"),
             (settings, "action_settings"),
             (quit_, "action_quit"),
             (help_action, "action_help"),
@@ -176,6 +181,47 @@ class MainWindow(QMainWindow):
     def ask_for_key(self) -> None:
         KeyDialog(self._session, self).open()
 
+    # --- the Public API token ----------------------------------------------------------------
+
+    def load_token(self) -> None:
+        """Fetch the Public API token from the keyring, if one was stored there (off the GUI)."""
+        session = self._session
+        if session.token_location is not None or not session.settings.token_stored:
+            return
+
+        def work(_report: object) -> tuple[str | None, str]:
+            store = session.token_store
+            return store.load(), store.location()
+
+        run_in_background(
+            work, self._on_token_loaded, self._on_token_failed, name="load-token", owner=self
+        )
+
+    def _on_token_loaded(self, loaded: tuple[str | None, str]) -> None:
+        token, location = loaded
+        session = self._session
+        if session.token_location is not None:
+            return  # one was entered meanwhile: it wins
+        if token is None:
+            session.settings.token_stored = False
+            self._token_problem = f"The Public API token is no longer in {location}."
+            self._render()
+        else:
+            self._token_problem = ""
+            session.set_token(token, location)
+
+    def _on_token_failed(self, error: BaseException) -> None:
+        message = getattr(error, "message", None) or "The keyring could not be read."
+        self._token_problem = f"The Public API token could not be read: {message}"
+        self._render()
+
+    @Slot()
+    def ask_for_token(self) -> None:
+        from app.ui.token_entry import TokenDialog  # imports the Public API's words
+
+        self._token_problem = ""
+        TokenDialog.open_for(self._session, self)
+
     # --- what it shows -----------------------------------------------------------------------
 
     @Slot()
@@ -210,9 +256,22 @@ class MainWindow(QMainWindow):
             KeyState.KEYRING_FAILED: f"{self._keyring_message} You can still {change} and use it "
             "for this session, or run the setup again.",
         }
-        self._header.setText(texts[self._state])
+        self._header.setText(f"{texts[self._state]}<br>{self._token_sentence()}")
         self._change_key.setVisible(self._state is not KeyState.SANDBOX)
         self._change_key.setEnabled(self._state is not KeyState.LOADING)
+
+    def _token_sentence(self) -> str:
+        session = self._session
+        if session.use_sandbox:
+            return "Public API: the sandbox answers, no token needed."
+        if self._token_problem:
+            return html.escape(self._token_problem)
+        location = session.token_location
+        if location is None:
+            return "No Public API token: Setup → Public API token… adds one (optional)."
+        check = session.token_check
+        where = f" for workspace <b>{html.escape(check.workspace.name)}</b>" if check else ""
+        return f"Public API token{where} kept in {html.escape(location)}."
 
     # --- slots -------------------------------------------------------------------------------
 

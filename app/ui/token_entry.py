@@ -418,8 +418,14 @@ class TokenDialog(QDialog):
         )
         self.entry = TokenEntry(session, self)
         self.entry.taken.connect(self.on_entry_taken)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Close | QDialogButtonBox.StandardButton.Help
+        )
         buttons.rejected.connect(self.reject)
+        buttons.helpRequested.connect(self.on_buttons_help_requested)
+        help_button = buttons.button(QDialogButtonBox.StandardButton.Help)
+        help_button.setAutoDefault(False)
+        help_button.setObjectName("token_help")
         self._close = buttons.button(QDialogButtonBox.StandardButton.Close)
         self._close.setAutoDefault(False)  # Enter in the field checks the token
         self._close.setObjectName("close_token_dialog")
@@ -437,6 +443,12 @@ class TokenDialog(QDialog):
         self.entry.task.cancel()
         self.entry.edit.hide_secret()
         super().reject()
+
+    @Slot()
+    def on_buttons_help_requested(self) -> None:
+        from app.ui.help import show_help
+
+        show_help(self, "token")
 
     @Slot(object)
     def on_entry_taken(self, _check: object) -> None:
