@@ -27,10 +27,7 @@ CDN_QUESTION = (
     "Check the key with Segment's CDN instead? This unofficial check puts the key in a web "
     "address sent to cdn.segment.com."
 )
-CDN_KNOWN_NOTE = (
-    "This unofficial check cannot tell which source the key belongs to, nor whether it is a "
-    f"Chatlio source; with a Public API token, '{PROG} source check' can."
-)
+CDN_KNOWN_NOTE = f"With a Public API token, '{PROG} source check' tells which source it is."
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -132,7 +129,7 @@ def _create(args: argparse.Namespace, out: TextIO, secrets: list[str]) -> int:
     with access.client() as client:
         created = create_chatlio_source(client, name)
     source = created.source
-    print(f"Created the Chatlio source '{printable(source.name)}':", file=out)
+    print(f"Created a Chatlio source in workspace {access.check.workspace.name}:", file=out)
     for line in _source_lines(access.check, source):
         print(printable(line), file=out)
     keys_page = links.source_page(access.check.workspace.slug, source.slug, "settings/keys")
@@ -174,8 +171,6 @@ def _check(args: argparse.Namespace, stdin: TextIO | None, out: TextIO, secrets:
 
     if args.yes and not args.cdn:
         raise UsageError("--yes is for --cdn: add --cdn, or leave --yes out.")
-    if args.cdn_endpoint is not None and not args.cdn:
-        raise UsageError("--cdn-endpoint is for --cdn.")
     key = resolve_key(args, stdin, secrets)
     if args.cdn:
         return _cdn(args, key, stdin, out)

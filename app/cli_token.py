@@ -34,8 +34,8 @@ WHERE_TO_MAKE = (
     "(Team and Business plans)."
 )
 EU_STOP = (
-    "This workspace is in Segment's EU region. Segment offers the Chatlio source only to "
-    "workspaces in the US region, so Chatlio cannot send to this one: use a US workspace."
+    "No source was created: Segment offers the Chatlio source only to workspaces in its US "
+    "region. Use a US workspace."
 )
 
 
@@ -188,7 +188,6 @@ def _set(
     store: KeyringTokenStore,
 ) -> int:
     from app.proof.workspace import check_token
-    from app.segment.endpoint import Region
     from app.segment.public_api.errors import PublicApiError
     from app.segment.public_api.hosts import REGION_HOSTS
     from app.token_store import InvalidToken, check_token_text
@@ -213,6 +212,4 @@ def _set(
     location = store.save(token)
     print(printable(check.describe()), file=out)
     print(f"Stored the Public API token in {location}.", file=out)
-    if check.region is Region.EU:
-        print(f"Warning: {EU_STOP}", file=sys.stderr)
     return ExitCode.OK
