@@ -368,8 +368,8 @@ class SourcePage(Page):
         kind = error.kind if isinstance(error, PublicApiError) else None
         if kind is ApiErrorKind.CONFLICT:
             sentence += (
-                " Choose another name above; or, if that source is the one you want, go on "
-                "and paste its write key on the next step."
+                " If that source is the one you want, go on and paste its write key on the "
+                "next step."
             )
         elif kind is ApiErrorKind.UNAUTHORIZED:
             sentence += (
