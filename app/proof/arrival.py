@@ -6,21 +6,59 @@ too: a verdict says "counted at least the events we sent", never "these exact ev
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from app.chatlio import EVENTS
+from app.redaction import printable
 from app.segment.public_api.client import PublicApiClient
+from app.segment.public_api.errors import ApiErrorKind, PublicApiError
+from app.segment.public_api.models import Counts
 
 if TYPE_CHECKING:
     from app.segment.cancel import CancelToken
+
+log = logging.getLogger(__name__)
 
 # How long to wait for Segment's count by default (its own latency is about 30 s).
 DEFAULT_WAIT = 180.0
 # At most one Public API request per this many seconds while polling.
 POLL_EVERY = 5.0
+
+# The four Live Chat event names: what the count is filtered on.
+EVENT_NAMES: tuple[str, ...] = tuple(e.name for e in EVENTS)
+# Delivery Overview's MINUTE granularity: a window of at most 4 hours, starting at most 48 h ago.
+MAX_WINDOW = timedelta(hours=4)
+OLDEST_START = timedelta(hours=48)
+DELIVERY_OVERVIEW = "delivery-overview"
+EVENTS_VOLUME = "events-volume"
+
+# Delivery Overview's discard codes (segment-docs delivery-overview-discards.html), in words.
+DISCARD_REASONS = {
+    "no_user_anon_id": "no user or anonymous id",
+    "event_not_defined": "the event is not defined in the tracking plan",
+    "properties_not_object": "the properties were not an object",
+    "source_disabled": "the source is turned off",
+    "bad_request": "the request was malformed",
+}
+
+PER_MINUTE_CAVEAT = (
+    "Segment counts per source, event name and minute, so real chats in the same minutes are "
+    "counted too: this shows Segment counted at least as many events as were sent, not these "
+    "exact events."
+)
+
+
+def discard_phrase(code: str) -> str:
+    """A discard code in plain words; an unknown one as Segment wrote it."""
+    return DISCARD_REASONS.get(code) or printable(code, 60)
 
 
 @dataclass(frozen=True)
@@ -68,7 +106,19 @@ class Confirmation:
         return self.verdict is Verdict.CONFIRMED
 
     def to_json(self) -> dict[str, Any]:
-        raise NotImplementedError
+        """For `--json`: the verdict's value, the numbers and the words."""
+        return {
+            "verdict": self.verdict.value,
+            "confirmed": self.confirmed,
+            "expected": self.expected,
+            "counted": self.counted,
+            "discarded": dict(self.discarded),
+            "waited_s": round(self.waited_s, 1),
+            "requests": self.requests,
+            "via": self.via,
+            "headline": self.headline,
+            "detail": self.detail,
+        }
 
 
 @dataclass(frozen=True)
@@ -93,5 +143,308 @@ def confirm_arrival(
     on_progress: Callable[[ArrivalProgress], None] | None = None,
 ) -> Confirmation:
     """Poll until confirmed, discarded, cancelled or `wait` seconds have passed; never raises
-    for a Public API failure (Verdict.FAILED with the sentence)."""
-    raise NotImplementedError
+    for a Public API failure (Verdict.FAILED with the sentence).
+
+    Successfully-received and failed-on-ingest are asked in turn, one request per
+    `poll_every` seconds; when Delivery Overview is not available (a refusal other than the
+    token's or the rate limit's), events-volume alone. `cancel` ends a wait at once; give the
+    client the same token so that a request in progress is cut too.
+    """
+    poller = _Poller(client, delivered, wait, poll_every, cancel, on_progress)
+    return poller.run()
+
+
+class _Poller:
+    """One confirmation's state: the last counts, the requests made, the clock."""
+
+    def __init__(
+        self,
+        client: PublicApiClient,
+        delivered: Delivered,
+        wait: float,
+        poll_every: float,
+        cancel: CancelToken | None,
+        on_progress: Callable[[ArrivalProgress], None] | None,
+    ) -> None:
+        self._client = client
+        self._delivered = delivered
+        self._wait = max(0.0, wait)
+        self._poll_every = max(0.0, poll_every)
+        self._cancel = cancel
+        self._on_progress = on_progress
+        self._names = _names(delivered)
+        self._expected = delivered.total
+        self._received: Counts | None = None
+        self._failed: Counts | None = None
+        self._via = DELIVERY_OVERVIEW
+        self._requests = 0
+        self._started = time.monotonic()
+        self._asked_received_last = False
+
+    def run(self) -> Confirmation:
+        verdict, error = self._loop()
+        return self._ended(verdict, error)
+
+    def _loop(self) -> tuple[Verdict, PublicApiError | None]:
+        if self._expected <= 0:
+            return Verdict.NOT_COUNTED, None
+        while True:
+            if self._cancelled():
+                return Verdict.CANCELLED, None
+            asked_at = time.monotonic()
+            try:
+                self._poll()
+            except PublicApiError as exc:
+                verdict = self._after_failure(exc)
+                if verdict is not None:
+                    return verdict, exc
+            verdict = self._verdict()
+            if verdict is not None:
+                return verdict, None
+            next_at = asked_at + self._poll_every
+            if next_at - self._started > self._wait:
+                return Verdict.NOT_COUNTED, None
+            self._report(next_at - time.monotonic())
+            if self._sleep(next_at - time.monotonic()):
+                return Verdict.CANCELLED, None
+
+    def _after_failure(self, error: PublicApiError) -> Verdict | None:
+        """How a failed request ends the wait, or None when events volume is tried instead."""
+        if error.kind is ApiErrorKind.CANCELLED or self._cancelled():
+            return Verdict.CANCELLED
+        if self._via == DELIVERY_OVERVIEW and _unavailable(error):
+            log.info("Delivery Overview unavailable (%s): events volume", error.technical)
+            self._via, self._received, self._failed = EVENTS_VOLUME, None, None
+            return None
+        return Verdict.FAILED
+
+    # --- asking -------------------------------------------------------------------------
+
+    def _poll(self) -> None:
+        """One request: the count not asked last time (received first), or events volume."""
+        start, end = self._window()
+        source_id, names = self._delivered.source_id, self._names
+        self._requests += 1
+        if self._via == EVENTS_VOLUME:
+            self._received = self._client.events_volume(source_id, start, end, names)
+        elif self._received is None or not self._asked_received_last:
+            self._asked_received_last = True
+            self._received = self._client.delivered(source_id, start, end, names)
+        else:
+            self._asked_received_last = False
+            self._failed = self._client.failed_on_ingest(source_id, start, end, names)
+
+    def _window(self) -> tuple[datetime, datetime]:
+        """From the send's first minute to the clock's next minute (events volume: to now)."""
+        now = datetime.now(UTC)
+        start = _minute(self._delivered.started)
+        oldest = _minute(now - OLDEST_START) + timedelta(minutes=1)
+        start = max(start, oldest)
+        if self._via == EVENTS_VOLUME:
+            # Its docs say to end the window behind the clock (a time to come may be refused):
+            # now, to the second, rather than the whole minute behind that would hold the
+            # confirmation back a minute (UNCLEAR whether an unaligned end is taken).
+            end = now.replace(microsecond=0)
+        else:
+            end = _minute(now) + timedelta(minutes=1)
+        end = min(max(end, start + timedelta(minutes=1)), start + MAX_WINDOW)
+        return start, end
+
+    # --- judging ------------------------------------------------------------------------
+
+    def _counted(self) -> int:
+        """How much of what was sent the count covers, event name by event name."""
+        if self._received is None:
+            return 0
+        by_name = _by_name(self._received)
+        if by_name is None:  # rows not grouped by name: the total is all there is
+            return min(self._received.total, self._expected)
+        sent = self._delivered.per_event
+        return sum(min(by_name.get(name, 0), count) for name, count in sent.items())
+
+    def _discarded(self) -> dict[str, int]:
+        found: dict[str, int] = {}
+        if self._failed is None:
+            return found
+        for row in self._failed.rows:
+            if row.event_name is not None and row.event_name not in self._names:
+                continue
+            if row.total > 0:
+                reason = row.discard_reason or "unknown"
+                found[reason] = found.get(reason, 0) + row.total
+        if not found and self._failed.total > 0:
+            found["unknown"] = self._failed.total
+        return found
+
+    def _verdict(self) -> Verdict | None:
+        counted = self._counted()
+        if counted >= self._expected:
+            return Verdict.CONFIRMED
+        discarded = sum(self._discarded().values())
+        if discarded and counted + discarded >= self._expected:
+            return Verdict.DISCARDED
+        return None
+
+    # --- telling ------------------------------------------------------------------------
+
+    def _cancelled(self) -> bool:
+        return self._cancel is not None and self._cancel.cancelled
+
+    def _sleep(self, seconds: float) -> bool:
+        """Wait until the next poll; True if cancelled meanwhile."""
+        if seconds <= 0:
+            return self._cancelled()
+        if self._cancel is not None:
+            return self._cancel.wait(seconds)
+        threading.Event().wait(seconds)
+        return False
+
+    def _report(self, next_in: float) -> None:
+        if self._on_progress is None:
+            return
+        progress = ArrivalProgress(
+            counted=self._counted(),
+            expected=self._expected,
+            waited_s=round(time.monotonic() - self._started, 3),
+            wait_s=self._wait,
+            requests=self._requests,
+            next_poll_in_s=max(0.0, round(next_in, 3)),
+        )
+        try:
+            self._on_progress(progress)
+        except Exception:  # a report is advisory: a failing one must not end the wait
+            log.exception("An arrival progress report failed")
+
+    def _ended(self, verdict: Verdict, error: PublicApiError | None = None) -> Confirmation:
+        counted = self._counted()
+        discarded = self._discarded()
+        waited = time.monotonic() - self._started
+        headline, detail = _words(
+            verdict,
+            self._delivered,
+            counted,
+            discarded,
+            self._wait,
+            self._via,
+            error,
+        )
+        return Confirmation(
+            verdict=verdict,
+            expected=self._expected,
+            counted=counted,
+            discarded=discarded,
+            waited_s=waited,
+            requests=self._requests,
+            via=self._via,
+            headline=headline,
+            detail=detail,
+        )
+
+
+def _names(delivered: Delivered) -> list[str]:
+    """The event names the count is filtered on: those sent, else the four Live Chat ones."""
+    sent = [name for name, count in delivered.per_event.items() if count > 0]
+    return sorted(sent) if sent else list(EVENT_NAMES)
+
+
+def _by_name(counts: Counts) -> dict[str, int] | None:
+    if not counts.rows or any(row.event_name is None for row in counts.rows):
+        return None
+    found: dict[str, int] = {}
+    for row in counts.rows:
+        assert row.event_name is not None
+        found[row.event_name] = found.get(row.event_name, 0) + row.total
+    return found
+
+
+def _unavailable(error: PublicApiError) -> bool:
+    """Delivery Overview refused as a feature (any 4xx but the token's 401 and the rate
+    limit's 429: a plan without it, a beta not offered): try events volume instead."""
+    status = error.status
+    return status is not None and 400 <= status < 500 and status not in (401, 429)
+
+
+def _minute(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(second=0, microsecond=0)
+
+
+def _events(count: int) -> str:
+    return "1 test event" if count == 1 else f"{count} test events"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        whole = max(1, math.ceil(seconds))
+        return "1 second" if whole == 1 else f"{whole} seconds"
+    minutes = round(seconds / 60)
+    return f"{minutes} minutes"
+
+
+def _reasons(discarded: Mapping[str, int]) -> str:
+    if len(discarded) == 1:
+        return discard_phrase(next(iter(discarded)))
+    return "; ".join(f"{discard_phrase(code)} ({n})" for code, n in discarded.items())
+
+
+def _words(
+    verdict: Verdict,
+    delivered: Delivered,
+    counted: int,
+    discarded: Mapping[str, int],
+    wait: float,
+    via: str,
+    error: PublicApiError | None,
+) -> tuple[str, str]:
+    """The headline and the detail (what to check, and the per-minute caveat)."""
+    source = printable(delivered.source_name, 80) or "the source"
+    expected = delivered.total
+    report = (
+        " (counted by Segment's events-volume report: Delivery Overview is not available to "
+        "this workspace or token.)"
+        if via == EVENTS_VOLUME
+        else ""
+    )
+    check = (
+        "Check that the write key belongs to this source (a website's JavaScript source key is "
+        "the usual mistake), that the workspace is in Segment's US region, and look for the "
+        "events in the source's Debugger in Segment."
+    )
+    lost = sum(discarded.values())
+    if verdict is Verdict.CONFIRMED:
+        headline = f"Segment counted the {_events(expected)} in source {source}."
+        detail = PER_MINUTE_CAVEAT + report
+    elif verdict is Verdict.DISCARDED:
+        headline = f"Segment discarded {lost} at ingest: {_reasons(discarded)}."
+        detail = (
+            f"Segment counted {counted} of the {_events(expected)} in source {source} and "
+            f"discarded {lost}: they reached Segment but were not kept. {PER_MINUTE_CAVEAT}"
+        )
+    elif verdict is Verdict.NOT_COUNTED and expected <= 0:
+        headline = "Nothing to confirm: no test event was accepted, so Segment has none to count."
+        detail = PER_MINUTE_CAVEAT
+    elif verdict is Verdict.NOT_COUNTED:
+        shown = f"only {counted} of the {_events(expected)}" if counted else "none of them"
+        headline = (
+            f"Not counted after {_duration(wait)}: Segment's count for source {source} shows "
+            f"{shown}."
+        )
+        extra = f" Segment discarded {lost} at ingest: {_reasons(discarded)}." if discarded else ""
+        detail = (
+            f"Segment usually counts events within a minute.{extra} {check} "
+            f"{PER_MINUTE_CAVEAT}{report}"
+        )
+    elif verdict is Verdict.CANCELLED:
+        headline = "Stopped waiting for Segment's count."
+        detail = f"Segment had counted {counted} of the {_events(expected)} so far. " + (
+            PER_MINUTE_CAVEAT
+        )
+    else:
+        sentence = error.sentence if error is not None else "the Public API could not be asked."
+        headline = f"Could not ask Segment for its count: {sentence}"
+        detail = PER_MINUTE_CAVEAT
+    return headline, detail
+
+
+def expected_names(delivered: Delivered) -> Sequence[str]:
+    """The event names a confirmation of `delivered` counts (for the GUI's table)."""
+    return _names(delivered)
