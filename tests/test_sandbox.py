@@ -799,6 +799,9 @@ def test_serve_runs_until_sigterm() -> None:
             assert process.stdout is not None
             url = process.stdout.readline().strip()
             assert re.fullmatch(r"http://127\.0\.0\.1:\d+", url)
+            public_api = process.stdout.readline().strip()
+            assert public_api == f"Public API: {url}/public-api (token: sandbox-public-api-token)"
+            assert process.stdout.readline().startswith(f"CDN settings: {url}/cdn/v1/projects/")
 
             response = httpx.post(
                 url + "/v1/track", json=track(), auth=(KEY, ""), trust_env=False, verify=TLS

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import email.utils
 import hmac
 import json
 import re
@@ -114,8 +115,9 @@ class PublicApi:
     def fail_next(self, status: int, times: int = 1, *, ms_before_next: int = 2000) -> None:
         """Answer the next `times` Public API requests with `status` in the error envelope.
 
-        A 429 carries X-RateLimit-Reset (Unix time in ms when the limit resets), Remaining and
-        Consumed, and errors[0].data {msBeforeNext, remainingPoints, consumedPoints}.
+        A 429 carries X-RateLimit-Reset (the HTTP date when the limit resets, UNCLEAR in the
+        record), Remaining and Consumed, and errors[0].data {msBeforeNext, remainingPoints,
+        consumedPoints}.
         """
         if not 400 <= status <= 599:
             raise ValueError(f"not an HTTP error status: {status}")
@@ -329,9 +331,9 @@ def _failure_answer(failure: _Failure) -> Answer:
     if failure.status != 429:
         return errors(failure.status)
     consumed, remaining = 100, 0
-    reset_ms = int(time.time() * 1000) + failure.ms_before_next
+    reset = email.utils.formatdate(time.time() + failure.ms_before_next / 1000, usegmt=True)
     headers = (
-        ("X-RateLimit-Reset", str(reset_ms)),
+        ("X-RateLimit-Reset", reset),
         ("X-RateLimit-Remaining", str(remaining)),
         ("X-RateLimit-Consumed", str(consumed)),
     )

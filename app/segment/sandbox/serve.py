@@ -12,11 +12,14 @@ from typing import Any, TextIO
 from app.exit_codes import ExitCode
 
 
-def serve(host: str, port: int, out: TextIO) -> int:
+def serve(host: str, port: int, out: TextIO, *, chatlio_source: bool = False) -> int:
     """Run a sandbox until SIGINT or SIGTERM: its URL first on `out`, then a line per request.
 
-    Returns 0 after a clean stop, 1 if the address cannot be bound.
+    The URL's line is followed by two saying where its Public API and CDN stand-ins are, and
+    the (made-up) token the Public API takes. Returns 0 after a clean stop, 1 if the address
+    cannot be bound.
     """
+    from app.segment import SANDBOX_KEY, SANDBOX_TOKEN
     from app.segment.sandbox import Sandbox
 
     write_lock = threading.Lock()
@@ -36,7 +39,7 @@ def serve(host: str, port: int, out: TextIO) -> int:
         url_shown.wait()
         emit(line)
 
-    sandbox = Sandbox(host, port, on_request=log_line)
+    sandbox = Sandbox(host, port, on_request=log_line, chatlio_source=chatlio_source)
     try:
         sandbox.start()
     except OSError as exc:
@@ -60,6 +63,9 @@ def serve(host: str, port: int, out: TextIO) -> int:
             previous[signum] = signal.signal(signum, on_signal)
     try:
         emit(sandbox.url)
+        emit(f"Public API: {sandbox.public_api_url} (token: {SANDBOX_TOKEN})")
+        chatlio = f"; the Chatlio source's key is {SANDBOX_KEY}" if chatlio_source else ""
+        emit(f"CDN settings: {sandbox.cdn_url}/v1/projects/<write key>/settings{chatlio}")
         url_shown.set()
         while not stop_requested:
             time.sleep(0.1)
