@@ -99,6 +99,7 @@ def _fetch(
     headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
     status, body, error = 0, "", None
     with (
+        _KeyOutOfLogs(key),
         httpx.Client(transport=transport, timeout=httpx.Timeout(CDN_SECONDS)) as http,
         Guarded(sockets, CDN_SECONDS, cancel) as guard,
     ):
@@ -141,6 +142,27 @@ def _judged(
             technical,
         )
     return _unconfirmed("Segment's CDN gave no settings for it", technical)
+
+
+class _KeyOutOfLogs(logging.Filter):
+    """While installed, the key is masked in what httpx logs (it logs each request's URL)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__()
+        self._key = key
+        self._logger = logging.getLogger("httpx")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if self._key in text:
+            record.msg, record.args = text.replace(self._key, mask(self._key)), ()
+        return True
+
+    def __enter__(self) -> None:
+        self._logger.addFilter(self)
+
+    def __exit__(self, *exc: object) -> None:
+        self._logger.removeFilter(self)
 
 
 def _is_settings(body: str) -> bool:
