@@ -183,7 +183,7 @@ def test_a_listing_of_empty_write_keys_means_keys_not_visible(
     ("name", "slug"),
     [
         ("Chatlio", "chatlio"),
-        ("  Chatlio – Live chat (EU site) ", "chatlio-live-chat-eu-site"),
+        ("  Chatlio \u2013 Live chat (EU site) ", "chatlio-live-chat-eu-site"),
         ("Café chat", "cafe-chat"),
         ("chat_lio 2", "chat_lio-2"),
         ("!!!", "chatlio"),
