@@ -186,8 +186,9 @@ class WelcomePage(Page):
         from app.ui.token_entry import region_words, workspace_words
 
         draft = self._draft
-        draft.workspace_slug = check.workspace.slug
-        draft.workspace_name = check.workspace.name
+        if not draft.sandbox:  # the sandbox's workspace has no pages in Segment's web app
+            draft.workspace_slug = check.workspace.slug
+            draft.workspace_name = check.workspace.name
         opens = f"The token opens {workspace_words(check)}, {region_words(check)}"
         region = check.region
         if draft.sandbox and region is Region.LOCAL:
