@@ -272,3 +272,17 @@ def test_delivery_overview_is_beta_and_answers_without_a_version_too(api: httpx.
     stable = api.get(path, params=params, headers={"Accept": "application/vnd.segment.v1+json"})
     assert stable.status_code == 415
     assert "errors" in stable.json()
+
+
+def test_events_for_a_disabled_source_fail_on_ingest_as_source_disabled(
+    sandbox: Sandbox, api: httpx.Client, tracking: httpx.Client
+) -> None:
+    body = {"slug": "off", "enabled": False, "metadataId": "W3065KyMWF"}
+    created = api.post("/sources", json=body).json()["data"]["source"]
+    send(tracking, created["writeKeys"][0], "/v1/track", track(STARTED))
+    sandbox.wait_for_events(1)
+    params = [("sourceId", created["id"]), *window(), ("groupBy", "discardReason")]
+    failed = counts(api, "/delivery-overview/failed-on-ingest", params)
+    assert by(failed["dataset"], "discardReason") == {("source_disabled",): 1}
+    assert counts(api, "/delivery-overview/successfully-received", params[:-1])["total"] == 0
+    assert counts(api, "/events/volume", window())["result"][0]["total"] == 0

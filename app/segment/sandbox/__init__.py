@@ -327,8 +327,11 @@ class Sandbox:
     def _serve_section(self, request: Request, path: str, section: str) -> Reply:
         """A Public API or CDN request: answered by its module, recorded with secrets masked."""
         inner = request.target[len(section) :] or "/"
+        note = ""
         if section == PUBLIC_API_PREFIX:
-            answer = self.public_api.handle(request.method, inner, request.headers, request.body)
+            answer, note = self.public_api.handle(
+                request.method, inner, request.headers, request.body
+            )
             shown = path
         else:
             inner_path = inner.partition("?")[0]
@@ -336,7 +339,7 @@ class Sandbox:
             shown = section + masked_path(inner_path)
         if request.method == "HEAD":
             answer = replace(answer, body=b"")
-        self._record(request, shown, answer.status, False, None, (), "")
+        self._record(request, shown, answer.status, False, None, (), note)
         return _reply(answer)
 
     def _addressed_here(self, request: Request) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -74,9 +74,12 @@ def delivery_overview(
         if query.many(f"filter.{name}")
     }
     failed = kind == "failed-on-ingest"
+    counted = _counted(arrivals(source.write_keys), window, now, delay)
+    if not source.enabled:  # Segment takes the calls, then discards every event
+        counted = [(_disabled(arrival), moment) for arrival, moment in counted]
     chosen = [
         (arrival, moment)
-        for arrival, moment in _counted(arrivals(source.write_keys), window, now, delay)
+        for arrival, moment in counted
         if (arrival.discard_reason is not None) == failed
         and all(_dimension(arrival, name) in wanted for name, wanted in filters.items())
     ]
@@ -95,7 +98,7 @@ def events_volume(
     wanted_ids = set(query.many("sourceId"))
     if wanted_ids:
         sources = [source for source in sources if source.id in wanted_ids]
-    owners = {key: source for source in sources for key in source.write_keys}
+    owners = {key: source for source in sources if source.enabled for key in source.write_keys}
     names, types = set(query.many("eventName")), set(query.many("eventType"))
     chosen = [
         (arrival, moment)
@@ -173,6 +176,10 @@ def _counted(
         if window.start <= moment < window.end and moment <= counted_before:
             chosen.append((arrival, moment))
     return chosen
+
+
+def _disabled(arrival: Arrival) -> Arrival:
+    return replace(arrival, discard_reason=arrival.discard_reason or "source_disabled")
 
 
 def _dimension(arrival: Arrival, name: str) -> str | None:

@@ -173,22 +173,31 @@ class PublicApi:
 
     # Serving
 
-    def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Answer:
-        """The answer to one request; target is the path under the prefix, with its query."""
-        path, _, query_text = target.partition("?")
-        path = path.rstrip("/") or "/"
+    def handle(
+        self, method: str, target: str, headers: dict[str, str], body: bytes
+    ) -> tuple[Answer, str]:
+        """The answer to one request, and a note for its log line (" (scripted)" or "").
+
+        target is the path under the prefix, with its query.
+        """
         with self._lock:
             failure = self._failures.popleft() if self._failures else None
             hide_keys = self._hide_keys
         if failure is not None:
-            return _failure_answer(failure)
+            return _failure_answer(failure), " (scripted)"
+        return self._answer(method, target, headers, body, hide_keys), ""
+
+    def _answer(
+        self, method: str, target: str, headers: dict[str, str], body: bytes, hide_keys: bool
+    ) -> Answer:
+        path, _, query_text = target.partition("?")
+        path = path.rstrip("/") or "/"
         if not token_accepted(headers.get("authorization")):
             return errors(401, "The token is missing, invalid or lacks permission for this call")
         version = _version(headers.get("accept", ""))
         if version is None:
             return errors(415, "Ask for application/vnd.segment.v1+json (or v1beta, v1alpha)")
-        query = Query(query_text)
-        route = self._route(method, path, query, body, hide_keys, version)
+        route = self._route(method, path, Query(query_text), body, hide_keys, version)
         if route is None:
             return errors(404, f"No such resource: {path}")
         return route
