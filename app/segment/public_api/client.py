@@ -441,7 +441,8 @@ class PublicApiClient:
 
     def _safe(self, text: str) -> str:
         """Text from the server or an exception, with the token taken out should it echo it."""
-        return text.replace(self._token, "<token hidden>") if self._token else text
+        # A token too short to be real would blank out letters of every word instead.
+        return text.replace(self._token, "<token hidden>") if len(self._token) >= 4 else text
 
 
 @dataclass

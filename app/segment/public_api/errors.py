@@ -156,6 +156,8 @@ def unreachable(
         "If your company inspects web traffic, its certificate must be in this computer's trust "
         "store; ask IT."
         if why == "tls"
+        else "Check that the sandbox is still running."
+        if endpoint.region is Region.LOCAL
         else "Check your internet connection and proxy settings, then try again."
     )
     text = f"Could not reach {where(endpoint)} to {call.what}: {reason}. {advice}"
