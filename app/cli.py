@@ -77,7 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="send test Live Chat events to Segment (or the sandbox)",
         description="Send test Live Chat events and report Segment's answer to each. "
         "The write key comes from --write-key-stdin, else $SEGMENT_WRITE_KEY, else the keyring. "
-        "Exit 0 if every event got a 2xx answer, 1 if any failed, 2 for usage errors.",
+        "Exit 0 if every event got a 2xx answer (with --confirm: and Segment counted them in a "
+        "Chatlio source), 1 if any failed, 2 for usage errors.",
     )
     names = ", ".join(e.short_name for e in EVENTS)
     send.add_argument(
@@ -131,8 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox = commands.add_parser(
         "sandbox",
         help="run a local Segment-compatible receiver",
-        description="Run a local stand-in for Segment's Tracking API. Prints its address first, "
-        "then one line per request. GET /sandbox/events lists what it received.",
+        description="Run a local stand-in for Segment's Tracking API, Public API and CDN. "
+        "Prints its address first, then where its Public API and CDN are, then one line per "
+        "request. GET /sandbox/events lists what it received.",
     )
     sandbox.add_argument(
         "--host",
@@ -142,6 +144,12 @@ def build_parser() -> argparse.ArgumentParser:
         "address, such as 0.0.0.0, the keys GET /sandbox/events lists are masked)",
     )
     sandbox.add_argument("--port", type=_port, default=8471, help="0 picks a free port")
+    sandbox.add_argument(
+        "--chatlio-source",
+        action="store_true",
+        help="start with a Chatlio source in its Public API's workspace (its key is printed: "
+        "a made-up one), instead of none until 'source create' makes one",
+    )
 
     key = commands.add_parser("key", help="store, inspect or delete the write key in the keyring")
     key_commands = key.add_subparsers(dest="key_command", metavar="ACTION", required=True)
@@ -277,7 +285,7 @@ def _dispatch(
     if args.command == "sandbox":
         from app.segment.sandbox import serve
 
-        return serve(args.host, args.port, out)
+        return serve(args.host, args.port, out, chatlio_source=args.chatlio_source)
     commands: dict[str, Command] = {
         "send": _send,
         "key": _key,

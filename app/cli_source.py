@@ -184,7 +184,7 @@ def _check(args: argparse.Namespace, stdin: TextIO | None, out: TextIO, secrets:
         print(str(exc), file=sys.stderr)
         return _cdn(args, key, stdin, out)
     print(printable(access.check.describe()), file=out)
-    print(f"Looking for the write key from {key.origin} (hidden) in its sources.", file=out)
+    print(f"Looking for the write key from {key.origin} among its sources (not shown).", file=out)
     with access.client() as client:
         owner = find_key_owner(client, key.key)
         print(printable(owner.describe()), file=out)

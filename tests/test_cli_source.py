@@ -163,7 +163,7 @@ def test_check_the_stored_chatlio_key(
 
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "write key from the keyring (source 'Chatlio') (hidden)" in out
+    assert "write key from the keyring (source 'Chatlio') among its sources" in out
     assert 'The key belongs to source "Chatlio", a Chatlio source: the right one.' in out
     assert "https://app.segment.com/sandbox/sources/chatlio/overview" in out
     assert "Sends to " in out
