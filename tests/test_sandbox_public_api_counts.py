@@ -226,6 +226,8 @@ NOW = datetime.now(UTC).replace(microsecond=0)
             "startTime",
         ),  # starts over 48 h ago
         ({"groupBy": "colour"}, "groupBy"),
+        ({"startTime": "9999-12-31T23:00:00Z", "endTime": "9999-12-31T23:59:59Z"}, "startTime"),
+        ({"startTime": "0001-01-01T00:00:00+14:00"}, "startTime"),
     ],
 )
 def test_a_bad_delivery_overview_window_is_422(

@@ -26,6 +26,8 @@ _BOUNDS: Final = {
     "HOUR": (timedelta(days=14), timedelta(days=30)),
     "DAY": (timedelta(days=30), timedelta(days=30)),
 }
+_EARLIEST: Final = datetime(2000, 1, 1, tzinfo=UTC)
+_LATEST: Final = datetime(9000, 1, 1, tzinfo=UTC)
 _DELIVERY_GROUPS: Final = {
     "successfully-received": ("eventName", "eventType", "appVersion"),
     "failed-on-ingest": ("eventName", "eventType", "appVersion", "discardReason"),
@@ -121,11 +123,14 @@ def _moment(query: Query, name: str) -> datetime:
     text = _required(query, name).strip()
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        moment = moment.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise CountError(422, name, f"{name} must be an ISO 8601 time") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    if not _EARLIEST <= moment <= _LATEST:  # so that no bucket of its window overflows
+        raise CountError(422, name, f"{name} must be between the years 2000 and 9000")
+    return moment
 
 
 def _window(query: Query, now: datetime) -> _Window:
