@@ -240,6 +240,27 @@ def test_sources_page_by_count_and_cursor_until_next_is_absent(
     assert all(slug.startswith("filler-") for slug in seen[1:-1])
 
 
+def test_a_page_size_cap_makes_pages_shorter_than_asked(
+    sandbox: Sandbox, api: httpx.Client
+) -> None:
+    sandbox.public_api.add_sources(6)
+    sandbox.public_api.cap_page_size(3)
+    slugs: list[str] = []
+    params = {"pagination.count": "200"}
+    while True:
+        data = ok(api.get("/sources", params=params))
+        assert len(data["sources"]) <= 3
+        slugs += [source["slug"] for source in data["sources"]]
+        if "next" not in data["pagination"]:
+            break
+        params["pagination.cursor"] = data["pagination"]["next"]
+    assert len(slugs) == len(set(slugs)) == 7
+    sandbox.public_api.cap_page_size(None)
+    assert len(ok(api.get("/sources"))["sources"]) == 7
+    with pytest.raises(ValueError, match="at least one"):
+        sandbox.public_api.cap_page_size(0)
+
+
 def test_sources_default_to_200_a_page(sandbox: Sandbox, api: httpx.Client) -> None:
     sandbox.public_api.add_sources(210)
     data = ok(api.get("/sources"))

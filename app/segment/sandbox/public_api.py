@@ -97,6 +97,7 @@ class PublicApi:
 
     Faults: fail_next (401, 429 with the rate-limit headers, 5xx...), hide_write_keys (a
     token without Source Admin), add_sources (filler sources, for several pages),
+    cap_page_size (pages shorter than asked for),
     delivery_overview_available (False: its endpoints answer as for a workspace without
     them; events/volume still answers), count_delay (seconds before an event is counted).
     """
@@ -109,6 +110,7 @@ class PublicApi:
         self._hide_keys = False
         self._delivery_overview = True
         self._count_delay = 0.0
+        self._cap: int | None = None
 
     # Scripted faults
 
@@ -136,6 +138,17 @@ class PublicApi:
     def add_sources(self, n: int) -> None:
         """n more non-Chatlio sources, so that a listing runs over several pages."""
         self.workspace.add_filler(n)
+
+    def cap_page_size(self, count: int | None) -> None:
+        """Pages of at most `count` items whatever pagination.count asks (None: no cap)."""
+        if count is not None and count < 1:
+            raise ValueError("a page holds at least one item")
+        with self._lock:
+            self._cap = count
+
+    def _page_cap(self) -> int | None:
+        with self._lock:
+            return self._cap
 
     @property
     def delivery_overview_available(self) -> bool:
@@ -166,10 +179,11 @@ class PublicApi:
             return len(self._failures)
 
     def clear_faults(self) -> None:
-        """Drop every fail_next not yet consumed; show write keys again."""
+        """Drop every fail_next not yet consumed; show write keys again; no page cap."""
         with self._lock:
             self._failures.clear()
             self._hide_keys = False
+            self._cap = None
 
     # Serving
 
@@ -240,7 +254,7 @@ class PublicApi:
         if rest is None:
             return data({"source": source.to_json(hide_keys=hide_keys)})
         kind = "destinations" if rest == "connected-destinations" else "warehouses"
-        return _connections_answer(source, kind, query)
+        return _connections_answer(source, kind, query, self._page_cap())
 
     def _workspace_answer(self) -> Answer:
         return data(
@@ -249,7 +263,7 @@ class PublicApi:
 
     def _sources_answer(self, query: Query, hide_keys: bool) -> Answer:
         sources = self.workspace.sources()
-        page = _page(query, len(sources))
+        page = _page(query, len(sources), self._page_cap())
         if isinstance(page, Answer):
             return page
         start, stop, pagination = page
@@ -373,8 +387,11 @@ def _offset(cursor: str) -> int | None:
     return int(number)
 
 
-def _page(query: Query, total: int) -> tuple[int, int, dict[str, Any]] | Answer:
-    """Where this page starts and stops, and its pagination output; or a 422."""
+def _page(query: Query, total: int, cap: int | None) -> tuple[int, int, dict[str, Any]] | Answer:
+    """Where this page starts and stops, and its pagination output; or a 422.
+
+    cap, when set, makes a page shorter than pagination.count asked for.
+    """
     count_text = query.one("pagination.count")
     count = DEFAULT_PAGE_COUNT
     if count_text is not None:
@@ -393,6 +410,8 @@ def _page(query: Query, total: int) -> tuple[int, int, dict[str, Any]] | Answer:
         if offset is None:
             return errors(422, "pagination.cursor is not a cursor", field="pagination.cursor")
         start = min(offset, total)
+    if cap is not None:
+        count = min(count, cap)
     stop = min(total, start + count)
     pagination: dict[str, Any] = {"current": _cursor(start)}
     if stop < total:
@@ -403,9 +422,9 @@ def _page(query: Query, total: int) -> tuple[int, int, dict[str, Any]] | Answer:
     return start, stop, pagination
 
 
-def _connections_answer(source: Source, kind: str, query: Query) -> Answer:
+def _connections_answer(source: Source, kind: str, query: Query, cap: int | None) -> Answer:
     items = source.destinations if kind == "destinations" else source.warehouses
-    page = _page(query, len(items))
+    page = _page(query, len(items), cap)
     if isinstance(page, Answer):
         return page
     start, stop, pagination = page
