@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, QSize, Qt, QTimer
@@ -19,6 +20,15 @@ def settle(ms: int = 80) -> None:
     loop = QEventLoop()
     QTimer.singleShot(ms, loop.quit)
     loop.exec()
+
+
+def settle_until(done: Callable[[], bool], what: str, seconds: float = 30.0) -> None:
+    """Turn the event loop until `done()`; a screen that never gets there is an error."""
+    for _ in range(int(seconds * 20)):
+        if done():
+            return
+        settle(50)
+    raise RuntimeError(f"gave up waiting for {what}")
 
 
 # Each shot's width in device-independent pixels, so that a test can tell the scale.
@@ -122,11 +132,103 @@ def render(out: Path, dark: bool) -> list[Path]:
         eu.show()
         eu.add_remaining_pages()
         eu.draft.region = "eu"
+        eu.draft.region_reason = (
+            "The token opens workspace “Acme Europe” (acme-eu), in Segment's EU region."
+        )
         eu.next()
         shots += shoot(eu, out, "wizard-08-eu-workspace")
         eu.discard()
         window.close()
         session.close()
+        shots += render_token_screens(out, Path(home))
+    return shots
+
+
+def render_token_screens(out: Path, home: Path) -> list[Path]:
+    """The Public API token's dialog, and the wizard's steps that a token enables (sandbox
+    mode: the built-in sandbox answers as Segment's Public API would, with no account)."""
+    from keyring.backends import fail
+
+    from app.key_storage import KeyStorage
+    from app.keystore import KeyStore
+    from app.segment import SANDBOX_TOKEN
+    from app.segment.endpoint import Region
+    from app.segment.public_api.hosts import ApiEndpoint
+    from app.segment.sandbox import Sandbox
+    from app.token_store import SessionTokenStore
+    from app.ui.main_window import MainWindow
+    from app.ui.page_kit import Kind, Notice
+    from app.ui.send_panel import SendPanel
+    from app.ui.session import Session
+    from app.ui.settings import AppSettings
+    from app.ui.token_entry import TokenDialog
+    from app.ui.wizard import PageId, SetupWizard
+
+    shots: list[Path] = []
+    with Sandbox() as stand_in:
+        # A "real" token checked against the sandbox's Public API, standing in for the US host.
+        session = Session(
+            AppSettings(str(home / "token.ini")),
+            keystore=KeyStore(backend=fail.Keyring()),
+            token_store=SessionTokenStore(),
+            api_hosts=(ApiEndpoint(stand_in.public_api_url, Region.US),),
+        )
+        window = MainWindow(session)
+        window.show()
+        settle(100)
+        dialog = TokenDialog(session, window)
+        dialog.show()
+        settle(100)
+        shots += shoot(dialog, out, "token-dialog")
+        dialog.entry.edit.setText(SANDBOX_TOKEN)
+        dialog.entry.on_session_only_clicked()
+        settle_until(lambda: session.token_location is not None, "the token check")
+        shots += shoot(dialog, out, "token-dialog-checked")
+        dialog.reject()
+        shots += shoot(window, out, "main-03-token-held")
+        window.close()
+        session.close()
+
+    settings = AppSettings(str(home / "sandbox.ini"))
+    settings.key_storage = KeyStorage.SANDBOX
+    session = Session(settings, keystore=KeyStore(backend=fail.Keyring()))
+    wizard = SetupWizard(session, SendPanel)
+    wizard.show()
+    settle(200)
+    wizard.add_remaining_pages()
+    welcome = wizard.currentPage()
+    sandbox_dialog = TokenDialog(wizard.trial, welcome)
+    sandbox_dialog.show()
+    sandbox_dialog.entry.taken.connect(welcome.on_token_taken)  # type: ignore[attr-defined]
+    sandbox_dialog.entry.on_sandbox_check_clicked()
+    settle_until(lambda: not sandbox_dialog.entry.is_busy(), "the sandbox's workspace")
+    shots += shoot(sandbox_dialog, out, "token-dialog-sandbox")
+    sandbox_dialog.reject()
+    shots += shoot(wizard, out, "wizard-token-01-welcome")
+    wizard.next()
+    page = wizard.currentPage()
+    page.findChild(QWidget, "create_source").click()  # type: ignore[union-attr]
+    notice = page.findChild(Notice, "create_notice")
+    assert notice is not None
+    settle_until(lambda: notice.kind is Kind.OK, "the source to be created")
+    shots += shoot(wizard, out, "wizard-token-02-source-created")
+    wizard.next()
+    owner = wizard.currentPage().findChild(Notice, "owner_notice")
+    assert owner is not None
+    settle_until(lambda: owner.kind is not None, "the key check")
+    shots += shoot(wizard, out, "wizard-token-03-write-key-checked")
+    wizard.next()  # test events
+    wizard.next()  # Chatlio: nothing to paste in the sandbox
+    wizard.next()
+    assert wizard.currentId() == PageId.DESTINATIONS
+    connected = wizard.currentPage().findChild(Notice, "connected_notice")
+    assert connected is not None
+    settle_until(lambda: connected.kind is not None, "the source's connections")
+    shots += shoot(wizard, out, "wizard-token-06-destinations")
+    wizard.next()
+    shots += shoot(wizard, out, "wizard-token-07-finish")
+    wizard.discard()
+    session.close()
     return shots
 
 

@@ -19,6 +19,12 @@ HEAVY = (
     "app.ui.key_entry",
     "app.ui.send_panel",
     "app.ui.response_view",
+    # The Public API's client, its use cases and the token's widgets: only once asked for.
+    "app.proof",
+    "app.segment.public_api",
+    "app.token_store",
+    "app.ui.token_entry",
+    "app.ui.api_task",
     # Every page but the first, which alone is built before the first paint.
     "app.ui.pages.source",
     "app.ui.pages.write_key",

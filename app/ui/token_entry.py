@@ -6,14 +6,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -24,6 +26,7 @@ from app.segment.endpoint import Region
 from app.ui.api_task import ApiTask, failure_sentence
 from app.ui.browser import LinkButton
 from app.ui.page_kit import Kind, Notice, text_label
+from app.ui.screen_fit import fit_to_screen
 from app.ui.secret_edit import SecretLineEdit
 from app.ui.session import Session
 
@@ -54,6 +57,10 @@ EXPLANATION = (
     "create the Chatlio source for you, list its destinations and confirm that Segment "
     f"counted the test events.</p><p>{WHO_AND_WHERE}</p><p>{PLANS}</p><p>{WHAT_IT_DOES}</p>"
 )
+# Room for the field, its buttons and a two-line answer below the scrolling explanation; small
+# enough for a 1280x800 screen at 2x scaling.
+MINIMUM_SIZE = QSize(480, 380)
+DEFAULT_SIZE = QSize(560, 580)
 SANDBOX_EXPLANATION = (
     "You are trying it without Segment: the built-in sandbox answers like Segment's Public "
     "API, with a workspace of its own, so no token is needed."
@@ -154,12 +161,15 @@ class TokenEntry(QWidget):
         buttons.addWidget(self._session_only)
         buttons.addWidget(self._sandbox_check)
         buttons.addStretch(1)
-        buttons.addWidget(self._delete)
+        delete_row = QHBoxLayout()
+        delete_row.addStretch(1)
+        delete_row.addWidget(self._delete)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._sandbox_note)
         layout.addLayout(grid)
         layout.addLayout(buttons)
+        layout.addLayout(delete_row)
         layout.addWidget(self.task)
         layout.addWidget(self._status)
 
@@ -198,8 +208,15 @@ class TokenEntry(QWidget):
         self._check.setEnabled(text is not None and not busy)
         self._session_only.setEnabled(text is not None and not busy)
         self.edit.setReadOnly(busy)
-        stored = self._session.settings.token_stored or self._session.token_location is not None
-        self._delete.setVisible(not sandbox and stored)
+        stored = self._session.settings.token_stored
+        held_here = self._session.token_location == SESSION_LOCATION and not stored
+        self._delete.setText("&Forget the token" if held_here else "&Delete the stored token")
+        self._delete.setAccessibleName(
+            "Forget the Public API token held for this session"
+            if held_here
+            else "Delete the Public API token from the keyring"
+        )
+        self._delete.setVisible(not sandbox and (stored or held_here))
         self._delete.setEnabled(not busy)
         self.changed.emit()
 
@@ -372,6 +389,11 @@ class TokenEntry(QWidget):
         session = self._session
         if self.task.is_running():
             return
+        if not session.settings.token_stored and session.token_location == SESSION_LOCATION:
+            session.forget_token()
+            self._status.show_message(Kind.OK, "The token was forgotten.")
+            self.refresh()
+            return
 
         def work(_cancel: CancelToken) -> str:
             store = session.token_store
@@ -404,7 +426,7 @@ class TokenDialog(QDialog):
         self._session = session
         self.setObjectName("token_dialog")
         self.setWindowTitle("Segment Public API token")
-        self.setMinimumWidth(460)
+        self.setMinimumSize(MINIMUM_SIZE)
         explanation = text_label(EXPLANATION, rich=True)
         explanation.setObjectName("token_explanation")
         check = session.token_check
@@ -429,14 +451,27 @@ class TokenDialog(QDialog):
         self._close = buttons.button(QDialogButtonBox.StandardButton.Close)
         self._close.setAutoDefault(False)  # Enter in the field checks the token
         self._close.setObjectName("close_token_dialog")
-        layout = QVBoxLayout(self)
-        layout.addWidget(explanation)
-        layout.addWidget(tokens_page)
+        # The explanation scrolls, so that a small window (or 2x scaling) clips nothing.
+        about = QWidget()
+        about_layout = QVBoxLayout(about)
+        about_layout.setContentsMargins(0, 0, 0, 0)
+        about_layout.addWidget(explanation)
+        about_layout.addWidget(tokens_page)
+        about_layout.addStretch(1)
         tokens_page.setVisible(not session.use_sandbox)
+        scroll = QScrollArea()
+        scroll.setObjectName("token_about")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        scroll.setWidget(about)
+        layout = QVBoxLayout(self)
+        layout.addWidget(scroll, 1)
         layout.addSpacing(6)
         layout.addWidget(self.entry)
-        layout.addStretch(1)
         layout.addWidget(buttons)
+        self.resize(fit_to_screen(self, DEFAULT_SIZE))
         self.entry.edit.setFocus()
 
     def reject(self) -> None:

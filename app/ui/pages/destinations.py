@@ -83,7 +83,6 @@ class DestinationsPage(Page):
         self._connected.setAccessibleName("Destinations and warehouses the source sends to")
         self._connected.setHeaderLabels(["Name", "Kind", "State"])
         self._connected.setRootIsDecorated(False)
-        self._connected.setMinimumHeight(90)
         self._connected.hide()
         self._refresh = QPushButton("&Refresh")
         self._refresh.setObjectName("refresh_connections")
@@ -153,6 +152,7 @@ class DestinationsPage(Page):
         self._connected.setVisible(any_connected)
         self._connected.resizeColumnToContents(0)
         self._connected.resizeColumnToContents(1)
+        self._fit_connected()
         if any_connected:
             self._connected_notice.show_message(Kind.OK, connections.describe())
         else:
@@ -161,6 +161,15 @@ class DestinationsPage(Page):
                 "The source sends to no destination or warehouse yet: connect one in Segment "
                 "with the button above, then press Refresh.",
             )
+
+    def _fit_connected(self) -> None:
+        """As tall as its rows (up to six), so the warehouse preview keeps the room."""
+        tree = self._connected
+        rows = min(max(tree.topLevelItemCount(), 1), 6)
+        row_height = max(tree.sizeHintForRow(0), tree.fontMetrics().height() + 4)
+        height = tree.header().sizeHint().height() + rows * row_height + 2 * tree.frameWidth() + 2
+        tree.setMinimumHeight(height)
+        tree.setMaximumHeight(height)
 
     def _on_connections_failed(self, error: BaseException) -> None:
         self._refresh.setEnabled(True)

@@ -152,9 +152,10 @@ class SourcePage(Page):
             f"create the Chatlio source in {where}, with the name above, and keep its write key "
             "for the next steps without showing it."
             if held
-            else "Otherwise, create it in Segment with the catalog button above."
+            else ""
         )
         self._create.setVisible(held)
+        self._create_text.setVisible(held)
         self._token_box.setVisible(not held)
         name = self._name_edit.text().strip()
         busy = self._create_task.is_running()
@@ -306,7 +307,7 @@ class SourcePage(Page):
         draft.created_source_id = source.id
         self._name_edit.setText(source.name)
         draft.source_name = source.name
-        self._open_created.show()
+        self._open_created.setVisible(not draft.sandbox)  # the sandbox has no web pages
         made = f"Created the Chatlio source “{source.name}” ({source.slug})"
         key = created.write_key
         if key is None:
