@@ -366,7 +366,11 @@ class Sandbox:
     ) -> None:
         if request.method:  # a request whose request line was unreadable has nothing to keep
             received = ReceivedRequest(
-                request.method, path, _kept_headers(request.headers), len(request.body), status
+                request.method,
+                path,
+                _kept_headers(request.headers, whole_basic=not _section(path)),
+                len(request.body),
+                status,
             )
             self._store.add(received, list(events))
         hook = self.on_request
@@ -501,13 +505,14 @@ def _section(path: str) -> str:
     return ""
 
 
-def _kept_headers(headers: dict[str, str]) -> dict[str, str]:
+def _kept_headers(headers: dict[str, str], *, whole_basic: bool) -> dict[str, str]:
     """The headers as kept: a Public API token (any Authorization but Basic) masked.
 
-    A Basic header stays whole, as tests of the Tracking API read the key back from it.
+    With whole_basic a Basic header stays whole, as tests of the Tracking API read the key
+    back from it; under the Public API and CDN prefixes every Authorization is masked.
     """
     value = headers.get("authorization")
-    if value is None or value.strip()[:6].lower() == "basic ":
+    if value is None or (whole_basic and value.strip()[:6].lower() == "basic "):
         return headers
     scheme, _, credentials = value.strip().partition(" ")
     shown = f"{printable(scheme, 20)} {mask_key(credentials.strip())}" if credentials else "••••"

@@ -281,5 +281,7 @@ class Workspace:
             raise ValueError("n must not be negative")
         with self._lock:
             start = self._made
+            if len(self._sources) + n > MAX_SOURCES:
+                raise ValueError(f"the sandbox keeps at most {MAX_SOURCES} sources")
         for i in range(n):
             self.create(f"filler-{start + i + 1}", HTTP_API_ID, name=f"Filler {start + i + 1}")
