@@ -397,3 +397,22 @@ def test_the_sandbox_itself_accepts_its_token_through_the_dialog(
     press(qtbot, dialog, "token_session_only")
     qtbot.waitUntil(lambda: session.token_location is not None, timeout=20_000)
     assert "“Sandbox workspace” (sandbox)" in status(dialog)
+
+
+def test_api_endpoint_from_the_command_line_is_the_only_host_asked(
+    qtbot: QtBot, tmp_path: Path, sandbox: Sandbox
+) -> None:
+    """`--api-endpoint URL`: the token is checked there alone, and the region stays open."""
+    from app.segment import SANDBOX_TOKEN
+    from app.segment.public_api.hosts import parse_api_endpoint
+
+    session = make_session(tmp_path, SessionTokenStore())  # Segment's own hosts by default
+    session.use_api_endpoint_from_command_line(parse_api_endpoint(sandbox.public_api_url))
+    dialog = open_dialog(qtbot, session)
+    dialog.entry.edit.setText(SANDBOX_TOKEN)
+    press(qtbot, dialog, "token_session_only")
+    qtbot.waitUntil(lambda: session.token_location is not None, timeout=20_000)
+    check = session.token_check
+    assert check is not None
+    assert check.region is Region.LOCAL
+    assert "on this computer" in status(dialog)

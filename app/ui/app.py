@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from PySide6.QtGui import QIcon
 
     from app.segment.endpoint import Endpoint
+    from app.segment.public_api.hosts import ApiEndpoint
     from app.ui.main_window import MainWindow
 
 
@@ -132,9 +133,14 @@ def _follow_color_scheme(app: QApplication) -> None:
     theme.follow_system_color_scheme(app)
 
 
-def run_gui(argv: Sequence[str] | None = None, endpoint: Endpoint | None = None) -> int:
+def run_gui(
+    argv: Sequence[str] | None = None,
+    endpoint: Endpoint | None = None,
+    api_endpoint: ApiEndpoint | None = None,
+) -> int:
     """Open the app; `endpoint` (from `--endpoint URL`) is where this run sends, shown in the
-    window and not saved."""
+    window and not saved; `api_endpoint` (from `--api-endpoint URL`) is where it asks the
+    Public API, also for this run only."""
     app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
     assert isinstance(app, QApplication)
     app.setApplicationName(APP_NAME)
@@ -145,6 +151,8 @@ def run_gui(argv: Sequence[str] | None = None, endpoint: Endpoint | None = None)
     session = Session(AppSettings())
     if endpoint is not None:
         session.use_endpoint_from_command_line(endpoint)
+    if api_endpoint is not None:
+        session.use_api_endpoint_from_command_line(api_endpoint)
     crash.install(session.secrets)
     controller = AppController(session)
     controller.start()
