@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from app.segment import SANDBOX_KEY
+from app.segment.public_api import CHATLIO_METADATA_ID
 
 WORKSPACE_ID: Final = "sandbox-workspace"
 WORKSPACE_SLUG: Final = "sandbox"
 WORKSPACE_NAME: Final = "Sandbox workspace"
-CHATLIO_ID: Final = "W3065KyMWF"  # Segment's catalog id for Chatlio (as the app's public_api has)
+CHATLIO_ID: Final = CHATLIO_METADATA_ID
 JAVASCRIPT_ID: Final = "IqDTy1TpoU"
 HTTP_API_ID: Final = "xRxEq5n8Rn"  # made up: the filler sources' kind
 WEBSITE_KEY: Final = "sandbox-website-key"
@@ -108,19 +109,19 @@ class Connection:
         return document
 
 
-@dataclass
+@dataclass(frozen=True)
 class Source:
-    """A source of the workspace; write_keys stay out of repr."""
+    """A source of the workspace, never changed once made; write_keys stay out of repr."""
 
     id: str
     slug: str
     name: str
     catalog: Catalog
     enabled: bool = True
-    write_keys: list[str] = field(default_factory=list, repr=False)
+    write_keys: tuple[str, ...] = field(default=(), repr=False)
     settings: dict[str, Any] = field(default_factory=dict)
-    destinations: list[Connection] = field(default_factory=list)
-    warehouses: list[Connection] = field(default_factory=list)
+    destinations: tuple[Connection, ...] = ()
+    warehouses: tuple[Connection, ...] = ()
 
     def to_json(self, *, hide_keys: bool) -> dict[str, Any]:
         """The SourceV1 as Segment answers it; no write keys for a token without Source Admin."""
@@ -147,8 +148,8 @@ class SourceError(Exception):
         self.message = message
 
 
-def _chatlio_connections(n: int) -> tuple[list[Connection], list[Connection]]:
-    destinations = [
+def _chatlio_connections(n: int) -> tuple[tuple[Connection, ...], tuple[Connection, ...]]:
+    destinations = (
         Connection(
             f"sandboxDestination{n:04d}",
             "Google Analytics 4",
@@ -156,10 +157,10 @@ def _chatlio_connections(n: int) -> tuple[list[Connection], list[Connection]]:
             "actions-google-analytics-4",
             "Google Analytics 4 Cloud",
         ),
-    ]
-    warehouses = [
+    )
+    warehouses = (
         Connection(f"sandboxWarehouse{n:04d}", "Postgres", "aea3cb3ZCT", "postgres", "Postgres"),
-    ]
+    )
     return destinations, warehouses
 
 
@@ -169,8 +170,8 @@ def _website() -> Source:
         "website",
         "Website",
         CATALOG[JAVASCRIPT_ID],
-        write_keys=[WEBSITE_KEY],
-        destinations=[
+        write_keys=(WEBSITE_KEY,),
+        destinations=(
             Connection(
                 "sandboxDestinationWeb",
                 "Google Analytics 4",
@@ -185,10 +186,10 @@ def _website() -> Source:
                 "actions-amplitude",
                 "Amplitude (Actions)",
             ),
-        ],
-        warehouses=[
+        ),
+        warehouses=(
             Connection("sandboxWarehouseWeb", "Postgres", "aea3cb3ZCT", "postgres", "Postgres"),
-        ],
+        ),
     )
 
 
@@ -255,8 +256,8 @@ class Workspace:
                 raise SourceError(422, "slug", f"the sandbox keeps at most {MAX_SOURCES} sources")
             self._made += 1
             key = made_up_key()
-            destinations: list[Connection] = []
-            warehouses: list[Connection] = []
+            destinations: tuple[Connection, ...] = ()
+            warehouses: tuple[Connection, ...] = ()
             if catalog.id == CHATLIO_ID:
                 if not self._sandbox_key_taken:
                     key, self._sandbox_key_taken = SANDBOX_KEY, True
@@ -267,7 +268,7 @@ class Workspace:
                 name or slug,
                 catalog,
                 enabled=enabled,
-                write_keys=[key],
+                write_keys=(key,),
                 settings=dict(settings or {}),
                 destinations=destinations,
                 warehouses=warehouses,
