@@ -297,3 +297,11 @@ def test_every_version_header_is_answered(api: httpx.Client, accept: str) -> Non
 
 def test_an_unknown_segment_version_is_refused(api: httpx.Client) -> None:
     error_of(api.get("/", headers={"Accept": "application/vnd.segment.v9+json"}), 415)
+
+
+def test_head_states_the_length_of_the_answer_without_it(api: httpx.Client) -> None:
+    got = api.get("/sources")
+    head = api.head("/sources")
+    assert head.status_code == 200
+    assert head.content == b""
+    assert int(head.headers["Content-Length"]) == len(got.content)

@@ -337,9 +337,9 @@ class Sandbox:
             inner_path = inner.partition("?")[0]
             answer = settings_answer(request.method, inner_path, self.public_api.workspace)
             shown = section + masked_path(inner_path)
-        if request.method == "HEAD":
-            answer = replace(answer, body=b"")
         self._record(request, shown, answer.status, False, None, (), note)
+        if request.method == "HEAD":  # the length of the answer a GET would get, no body
+            return _reply(replace(answer, body=b""), content_length=len(answer.body))
         return _reply(answer)
 
     def _addressed_here(self, request: Request) -> bool:
