@@ -416,3 +416,22 @@ def test_api_endpoint_from_the_command_line_is_the_only_host_asked(
     assert check is not None
     assert check.region is Region.LOCAL
     assert "on this computer" in status(dialog)
+
+
+def test_enter_checks_the_token_and_then_closes(
+    qtbot: QtBot, tmp_path: Path, acme: ApiServer, planted: str
+) -> None:
+    from PySide6.QtCore import Qt
+
+    session = make_session(tmp_path, SessionTokenStore(), (as_region(acme, Region.US),))
+    dialog = open_dialog(qtbot, session)
+    edit = dialog.entry.edit
+    edit.setFocus()
+    qtbot.keyClicks(edit, planted)
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: session.token_location is not None, timeout=20_000)
+    assert dialog.isVisible(), "Enter checked the token; it did not close the dialog"
+    focused = QApplication.focusWidget()
+    assert focused is child(dialog, QPushButton, "close_token_dialog")
+    with qtbot.waitSignal(dialog.rejected):
+        qtbot.keyClick(focused, Qt.Key.Key_Return)

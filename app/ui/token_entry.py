@@ -472,6 +472,7 @@ class TokenDialog(QDialog):
         layout.addWidget(self.entry)
         layout.addWidget(buttons)
         self.resize(fit_to_screen(self, DEFAULT_SIZE))
+        self.entry.edit.textChanged.connect(self.on_entry_text_changed)
         self.entry.edit.setFocus()
 
     def reject(self) -> None:
@@ -484,6 +485,11 @@ class TokenDialog(QDialog):
         from app.ui.help import show_help
 
         show_help(self, "token")
+
+    @Slot(str)
+    def on_entry_text_changed(self, _text: str) -> None:
+        # Typing another token: Enter checks it again instead of closing.
+        self._close.setDefault(False)
 
     @Slot(object)
     def on_entry_taken(self, _check: object) -> None:

@@ -223,6 +223,8 @@ class WriteKeyPage(Page):
 
     def _on_owner_found(self, key: str, owner: KeyOwner) -> None:
         self._draft.key_owner = (key, owner)
+        if self._trial.write_key() == key:  # the test page is already sending with it
+            self._trial.key_owner = owner
         self._show_owner(owner)
 
     def _show_owner(self, owner: KeyOwner) -> None:
