@@ -31,7 +31,7 @@ def add_send_options(send: argparse.ArgumentParser) -> None:
         "--confirm",
         action="store_true",
         help="after sending, wait until Segment's own count (Public API) covers the events it "
-        "accepted; needs a Public API token (with --sandbox, none)",
+        "accepted; needs a Public API token, except with --sandbox",
     )
     send.add_argument(
         "--wait",
