@@ -111,7 +111,7 @@ class ApiServer:
                 self.end_headers()
                 self.wfile.write(reply.body)
 
-            do_GET = do_POST = _any
+            do_GET = do_POST = do_PATCH = _any
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True

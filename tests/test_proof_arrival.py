@@ -62,6 +62,8 @@ class Counting:
                 return errors_reply(404, "Not available")
             return json_reply(rows(self.received))
         if seen.path.endswith("failed-on-ingest"):
+            if self.unavailable:
+                return errors_reply(404, "Not available")
             dataset: list[dict[str, Any]] = []
             for reason, counts in self.failed.items():
                 dataset.extend(rows(counts, reason)["dataset"])
@@ -101,7 +103,7 @@ def test_confirmed_at_once_when_counted(counting: tuple[ApiServer, Counting]) ->
         confirmation = confirm_arrival(api, delivered(), wait=10, poll_every=0.01)
     assert confirmation.verdict is Verdict.CONFIRMED
     assert confirmation.counted == confirmation.expected == 3
-    assert confirmation.requests == 1
+    assert confirmation.requests == 2  # failed-on-ingest first, then the count
     assert confirmation.headline == "Segment counted the 3 test events in source Chatlio."
     assert "per source, event name and minute" in confirmation.detail
     assert "real chats" in confirmation.detail
@@ -136,10 +138,10 @@ def test_received_and_failed_alternate_one_request_per_poll(
     assert (
         paths[:4]
         == [
-            "successfully-received",
             "failed-on-ingest",
             "successfully-received",
             "failed-on-ingest",
+            "successfully-received",
         ][: len(paths[:4])]
     )
     queries = [dict(seen.query) for seen in server.seen]
@@ -169,7 +171,32 @@ def test_discarded_at_ingest_in_plain_words(counting: tuple[ApiServer, Counting]
     assert confirmation.verdict is Verdict.DISCARDED
     assert confirmation.discarded == {"no_user_anon_id": 2}
     assert confirmation.headline == "Segment discarded 2 at ingest: no user or anonymous id."
+    assert "Segment counted 1 of the 3 test events" in confirmation.detail
     assert "minute" in confirmation.detail
+
+
+def test_discards_outrank_a_count_that_real_chats_fill(
+    counting: tuple[ApiServer, Counting],
+) -> None:
+    server, answers = counting
+    answers.received = {SENT: 4, STARTED: 1}
+    answers.failed = {"no_user_anon_id": {SENT: 2}, "some_new_code": {STARTED: 1}}
+    with client(server) as api:
+        confirmation = confirm_arrival(api, delivered(), wait=10, poll_every=0.01)
+    assert confirmation.verdict is Verdict.DISCARDED
+    assert confirmation.headline == (
+        "Segment discarded 3 at ingest: no user or anonymous id (2); some_new_code (1)."
+    )
+    assert "may be real chats" in confirmation.detail
+
+
+def test_discards_of_other_events_are_not_the_send_s(counting: tuple[ApiServer, Counting]) -> None:
+    server, answers = counting
+    answers.received = {SENT: 2, STARTED: 1}
+    answers.failed = {"no_user_anon_id": {"Order Completed": 5}}
+    with client(server) as api:
+        confirmation = confirm_arrival(api, delivered(), wait=10, poll_every=0.01)
+    assert confirmation.verdict is Verdict.CONFIRMED
 
 
 def test_discard_codes_in_words_and_unknown_ones_as_they_are() -> None:
@@ -208,7 +235,7 @@ def test_events_volume_when_delivery_overview_is_unavailable(
         confirmation = confirm_arrival(api, delivered(), wait=10, poll_every=0.05)
     assert confirmation.verdict is Verdict.CONFIRMED
     assert confirmation.via == "events-volume"
-    assert confirmation.requests == 2
+    assert confirmation.requests == 2  # Delivery Overview refused once, then events volume
     volume = server.seen[-1]
     assert ("groupBy.0", "eventName") in volume.query
     assert ("sourceId.0", "src-1") in volume.query
@@ -222,6 +249,7 @@ def test_a_refused_token_fails_with_the_sentence(counting: tuple[ApiServer, Coun
         confirmation = confirm_arrival(api, delivered(), wait=10, poll_every=0.01)
     assert confirmation.verdict is Verdict.FAILED
     assert "did not accept the token" in confirmation.headline
+    assert "count the events Segment discarded" in confirmation.headline
     assert confirmation.requests == 1
     assert TOKEN not in repr(confirmation)
     assert TOKEN not in str(confirmation.to_json())

@@ -3,6 +3,7 @@ its connections, and the token-free CDN check."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 
@@ -224,6 +225,38 @@ def test_create_without_source_admin_says_how_to_copy_the_key(
     text = created.describe()
     assert "cannot see write keys (it lacks Source Admin)" in text
     assert "Settings → API Keys" in text
+
+
+def test_the_new_source_is_given_the_name_asked_for(servers: tuple[ApiServer, ApiServer]) -> None:
+    server, _ = servers
+
+    def answer(seen: Seen) -> Reply:
+        if seen.method == "PATCH":
+            return json_reply({"source": source_json(7, chatlio=True, name="Chatlio")})
+        return json_reply({"source": source_json(7, key=KEY, chatlio=True, name="chatlio")})
+
+    server.answer = answer
+    with PublicApiClient(server.endpoint, TOKEN, retry=FAST) as client:
+        created = create_chatlio_source(client, " Chatlio ")
+    assert [s.method for s in server.seen] == ["POST", "PATCH"]
+    assert json.loads(server.seen[1].body) == {"name": "Chatlio"}
+    assert created.source.name == "Chatlio"
+    assert created.write_key == KEY  # kept from the creation's answer
+
+
+def test_a_refused_rename_keeps_the_source(servers: tuple[ApiServer, ApiServer]) -> None:
+    server, _ = servers
+
+    def answer(seen: Seen) -> Reply:
+        if seen.method == "PATCH":
+            return errors_reply(422, "name not allowed")
+        return json_reply({"source": source_json(7, key=KEY, chatlio=True, name="chatlio")})
+
+    server.answer = answer
+    with PublicApiClient(server.endpoint, TOKEN, retry=FAST) as client:
+        created = create_chatlio_source(client, "Chatlio")
+    assert created.source.name == "chatlio"
+    assert created.write_key == KEY
 
 
 def test_a_source_that_exists_is_a_conflict(servers: tuple[ApiServer, ApiServer]) -> None:

@@ -145,8 +145,8 @@ def confirm_arrival(
     """Poll until confirmed, discarded, cancelled or `wait` seconds have passed; never raises
     for a Public API failure (Verdict.FAILED with the sentence).
 
-    Successfully-received and failed-on-ingest are asked in turn, one request per
-    `poll_every` seconds; when Delivery Overview is not available (a refusal other than the
+    Failed-on-ingest and successfully-received are asked in turn (that order), one request
+    per `poll_every` seconds; when Delivery Overview is not available (a refusal other than the
     token's or the rate limit's), events-volume alone. `cancel` ends a wait at once; give the
     client the same token so that a request in progress is cut too.
     """
@@ -179,7 +179,7 @@ class _Poller:
         self._via = DELIVERY_OVERVIEW
         self._requests = 0
         self._started = time.monotonic()
-        self._asked_received_last = False
+        self._turn = 0  # even: failed-on-ingest's turn, odd: successfully-received's
 
     def run(self) -> Confirmation:
         verdict, error = self._loop()
@@ -221,18 +221,21 @@ class _Poller:
     # --- asking -------------------------------------------------------------------------
 
     def _poll(self) -> None:
-        """One request: the count not asked last time (received first), or events volume."""
+        """One request: the count not asked last time, or events volume.
+
+        Failed-on-ingest comes first, so that discards are known by the time the count
+        covers the send: a count of real chats must not hide the test events' discards.
+        """
         start, end = self._window()
         source_id, names = self._delivered.source_id, self._names
         self._requests += 1
         if self._via == EVENTS_VOLUME:
             self._received = self._client.events_volume(source_id, start, end, names)
-        elif self._received is None or not self._asked_received_last:
-            self._asked_received_last = True
-            self._received = self._client.delivered(source_id, start, end, names)
-        else:
-            self._asked_received_last = False
+        elif self._turn % 2 == 0:
             self._failed = self._client.failed_on_ingest(source_id, start, end, names)
+        else:
+            self._received = self._client.delivered(source_id, start, end, names)
+        self._turn += 1
 
     def _window(self) -> tuple[datetime, datetime]:
         """From the send's first minute to the clock's next minute (events volume: to now)."""
@@ -272,17 +275,23 @@ class _Poller:
             if row.total > 0:
                 reason = row.discard_reason or "unknown"
                 found[reason] = found.get(reason, 0) + row.total
-        if not found and self._failed.total > 0:
+        if not self._failed.rows and self._failed.total > 0:  # a total without its rows
             found["unknown"] = self._failed.total
         return found
 
     def _verdict(self) -> Verdict | None:
+        """Discards seen in the send's minutes outrank a count that covers it: with real chats
+        in the same minutes, the count alone cannot show the test events were kept."""
+        if self._received is None:
+            return None  # a verdict says what was counted, so the count comes first
         counted = self._counted()
-        if counted >= self._expected:
-            return Verdict.CONFIRMED
         discarded = sum(self._discarded().values())
         if discarded and counted + discarded >= self._expected:
             return Verdict.DISCARDED
+        # Events volume has no discards to ask for; Delivery Overview's are asked first.
+        discards_known = self._via == EVENTS_VOLUME or self._failed is not None
+        if counted >= self._expected and discards_known:
+            return Verdict.CONFIRMED
         return None
 
     # --- telling ------------------------------------------------------------------------
@@ -415,10 +424,18 @@ def _words(
         detail = PER_MINUTE_CAVEAT + report
     elif verdict is Verdict.DISCARDED:
         headline = f"Segment discarded {lost} at ingest: {_reasons(discarded)}."
-        detail = (
-            f"Segment counted {counted} of the {_events(expected)} in source {source} and "
-            f"discarded {lost}: they reached Segment but were not kept. {PER_MINUTE_CAVEAT}"
-        )
+        if counted >= expected:
+            detail = (
+                f"Segment counted as many events as the {_events(expected)} in source {source}, "
+                f"but discarded {lost} with the same names in the same minutes: they reached "
+                "Segment and were not kept. They may be real chats rather than the test events; "
+                f"either way, something sends events Segment cannot keep. {PER_MINUTE_CAVEAT}"
+            )
+        else:
+            detail = (
+                f"Segment counted {counted} of the {_events(expected)} in source {source} and "
+                f"discarded {lost}: they reached Segment but were not kept. {PER_MINUTE_CAVEAT}"
+            )
     elif verdict is Verdict.NOT_COUNTED and expected <= 0:
         headline = "Nothing to confirm: no test event was accepted, so Segment has none to count."
         detail = PER_MINUTE_CAVEAT

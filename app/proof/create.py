@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from app.redaction import printable
 from app.segment.public_api.client import PublicApiClient
+from app.segment.public_api.errors import ApiErrorKind, PublicApiError
 from app.segment.public_api.models import Source
 
 
@@ -30,6 +32,8 @@ class CreatedSource:
         )
 
 
+log = logging.getLogger(__name__)
+
 # How long a slug may be: Segment's limit is not documented; this keeps well within any.
 MAX_SLUG = 64
 DEFAULT_SLUG = "chatlio"
@@ -51,9 +55,27 @@ def create_chatlio_source(client: PublicApiClient, name: str) -> CreatedSource:
     # No settings are sent: whether Chatlio's catalog entry needs any is not documented
     # (UNCLEAR; GET /catalog/sources/W3065KyMWF lists its options). A refusal says so itself.
     source = client.create_source(source_slug(name))
+    wanted = " ".join(name.split())
+    if wanted and source.name != wanted:
+        source = _named(client, source, wanted)
     if not source.write_keys:
         # Some answers may leave the keys out; the source read again has them if the token
         # may see them at all. Empty once more means no Source Admin.
         source = client.source(source.id)
     key = source.write_keys[0] if source.write_keys else None
     return CreatedSource(source, key)
+
+
+def _named(client: PublicApiClient, source: Source, name: str) -> Source:
+    """The source given its display name; as it was if Segment will not rename it (the
+    source exists either way, under its slug: no reason to fail the whole creation)."""
+    try:
+        renamed = client.rename_source(source.id, name)
+    except PublicApiError as exc:
+        if exc.kind is ApiErrorKind.CANCELLED:
+            raise
+        log.info("The new source keeps its slug for a name: %s", exc.technical)
+        return source
+    if not renamed.write_keys and source.write_keys:
+        return replace(renamed, write_keys=source.write_keys)  # the creation's answer had them
+    return renamed

@@ -20,6 +20,7 @@ from app.segment.public_api.errors import (
     DELIVERED_CALL,
     DESTINATIONS_CALL,
     FAILED_CALL,
+    RENAME_CALL,
     SOURCE_CALL,
     SOURCES_CALL,
     VOLUME_CALL,
@@ -167,6 +168,12 @@ class PublicApiClient:
         body = {"slug": slug, "enabled": enabled, "metadataId": metadata_id}
         data = self._request("POST", "sources", CREATE_CALL, body=body)
         return self._parsed(CREATE_CALL, answers.one_source, data)
+
+    def rename_source(self, source_id: str, name: str) -> Source:
+        """`PATCH /sources/{id}` with a display name (creating takes only a slug)."""
+        path = f"sources/{_segment(source_id)}"
+        data = self._request("PATCH", path, RENAME_CALL, body={"name": name})
+        return self._parsed(RENAME_CALL, answers.one_source, data)
 
     def connected_destinations(self, source_id: str) -> list[Connection]:
         path = f"sources/{_segment(source_id)}/connected-destinations"

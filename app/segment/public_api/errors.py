@@ -65,6 +65,7 @@ WORKSPACE_CALL = Call("open the workspace", needs="")
 SOURCES_CALL = Call("list the workspace's sources")
 SOURCE_CALL = Call("read the source")
 CREATE_CALL = Call("create the source")
+RENAME_CALL = Call("name the source")
 DESTINATIONS_CALL = Call("list the source's destinations")
 WAREHOUSES_CALL = Call("list the source's warehouses")
 _COUNTS_NEEDS = "a Workspace Owner can give it read access to the source, or Source Admin"
