@@ -113,7 +113,7 @@ class ApiServer:
 
             do_GET = do_POST = do_PATCH = _any
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _QuietServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), daemon=True
@@ -139,3 +139,10 @@ class ApiServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(5)
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """Connections the client cuts (Cancel, deadlines, TLS tried on plain http) are expected."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass

@@ -243,3 +243,33 @@ def test_the_client_s_repr_hides_the_token(server: ApiServer) -> None:
     with PublicApiClient(server.endpoint, TOKEN) as client:
         assert TOKEN not in repr(client)
         assert "<hidden>" in repr(client)
+
+
+def test_https_to_a_plain_http_server_is_a_tls_sentence(server: ApiServer) -> None:
+    endpoint = parse_api_endpoint(server.url.replace("http://", "https://"))
+    with (
+        PublicApiClient(endpoint, TOKEN, retry=FAST) as client,
+        pytest.raises(PublicApiError) as caught,
+    ):
+        client.workspace()
+    assert caught.value.kind is ApiErrorKind.UNREACHABLE
+    assert "secure (https) connection" in caught.value.sentence
+    assert endpoint.host in caught.value.sentence
+
+
+def test_429_honours_an_x_ratelimit_reset_date(server: ApiServer) -> None:
+    import time
+    from email.utils import formatdate
+
+    replies = [
+        Reply(
+            429,
+            b'{"errors": [{"message": "slow down"}]}',
+            {"X-RateLimit-Reset": formatdate(time.time() + 1, usegmt=True)},
+        ),
+        json_reply(WORKSPACE),
+    ]
+    server.answer = lambda seen: replies.pop(0)
+    with PublicApiClient(server.endpoint, TOKEN, retry=FAST) as client:
+        assert client.workspace().slug == "acme"
+    assert len(server.seen) == 2
