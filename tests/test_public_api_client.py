@@ -300,3 +300,33 @@ def test_on_request_sees_each_request_without_query(server: ApiServer) -> None:
     with client_for(server, on_request=lambda m, p: calls.append((m, p))) as client:
         client.workspace()
     assert calls == [("GET", "/")]
+
+
+def test_a_create_that_failed_on_segment_s_side_is_not_sent_twice(server: ApiServer) -> None:
+    server.answer = lambda seen: errors_reply(503, "down")
+    with client_for(server) as client, pytest.raises(PublicApiError) as caught:
+        client.create_source("chatlio")
+    assert caught.value.kind is ApiErrorKind.SERVER
+    assert len(server.seen) == 1
+
+
+def test_a_create_that_was_rate_limited_is_sent_again(server: ApiServer) -> None:
+    replies = [
+        errors_reply(429, "Too many", {"msBeforeNext": 20}),
+        json_reply({"source": source_json(1, chatlio=True)}),
+    ]
+    server.answer = lambda seen: replies.pop(0)
+    with client_for(server) as client:
+        assert client.create_source("chatlio").is_chatlio
+    assert len(server.seen) == 2
+
+
+def test_a_create_whose_answer_never_came_is_not_sent_twice(server: ApiServer) -> None:
+    server.answer = lambda seen: Reply(200, b"{}", delay=60)
+    with (
+        PublicApiClient(server.endpoint, TOKEN, retry=FAST, call_seconds=2) as client,
+        pytest.raises(PublicApiError) as caught,
+    ):
+        client.create_source("chatlio")
+    assert caught.value.kind is ApiErrorKind.UNREACHABLE
+    assert len(server.seen) == 1

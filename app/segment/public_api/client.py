@@ -374,30 +374,41 @@ class PublicApiClient:
         self, call: Call, exchange: _Exchange, tries: int
     ) -> tuple[PublicApiError, float | None]:
         """What a failed try means, and how long to wait before the next (None: do not)."""
+        if exchange.reply is None:
+            return self._judged_failure(call, exchange, tries)
+        return self._judged_status(call, exchange, exchange.reply, tries)
+
+    def _judged_failure(
+        self, call: Call, exchange: _Exchange, tries: int
+    ) -> tuple[PublicApiError, float | None]:
+        """A try that got no complete answer: cancelled, cut, or the network failed."""
         from app.segment.client import classify_failure
         from app.segment.result import ErrorKind
 
-        reply = exchange.reply
-        if reply is None:
-            assert exchange.error is not None
-            technical = self._safe(f"{exchange.method} /{exchange.path}: {_name(exchange.error)}")
-            if exchange.cut is Cut.CANCELLED or (
-                self._cancel is not None and self._cancel.cancelled
-            ):
-                return cancelled(call), None
-            if exchange.cut is Cut.DEADLINE:
-                kind: ErrorKind | None = ErrorKind.TIMEOUT
-            else:
-                kind, _ = classify_failure(exchange.error, exchange.answered)
-            if kind in (ErrorKind.CONNECTION, ErrorKind.DNS) and self._proxy is not None:
-                kind = ErrorKind.PROXY  # the proxy in between was all that was reached
-            why = kind.value if kind is not None else "connection"
-            failure = unreachable(call, self._endpoint, why, technical=technical)
-            # A POST whose answer was cut off may have created the source: never sent twice.
-            retry = kind in (ErrorKind.TIMEOUT, ErrorKind.CONNECTION, ErrorKind.DISCONNECTED)
-            if exchange.method != "GET" and exchange.answered:
-                retry = False
-            return failure, self._retry.backoff(tries) if retry else None
+        assert exchange.error is not None
+        technical = self._safe(f"{exchange.method} /{exchange.path}: {_name(exchange.error)}")
+        if exchange.cut is Cut.CANCELLED or (self._cancel is not None and self._cancel.cancelled):
+            return cancelled(call), None
+        detail: str | None = None
+        if exchange.cut is Cut.DEADLINE:
+            kind: ErrorKind | None = ErrorKind.TIMEOUT
+        else:
+            kind, detail = classify_failure(exchange.error, exchange.answered)
+        if kind in (ErrorKind.CONNECTION, ErrorKind.DNS) and self._proxy is not None:
+            kind = ErrorKind.PROXY  # the proxy in between was all that was reached
+        why = kind.value if kind is not None else "connection"
+        failure = unreachable(call, self._endpoint, why, technical=technical)
+        retry = kind in (ErrorKind.TIMEOUT, ErrorKind.CONNECTION, ErrorKind.DISCONNECTED)
+        if exchange.method != "GET":
+            # A POST that may have reached Segment may have created the source: sent again
+            # only when it never left (nothing accepted the connection).
+            retry = kind is ErrorKind.CONNECTION or detail == "connect"
+        return failure, self._retry.backoff(tries) if retry else None
+
+    def _judged_status(
+        self, call: Call, exchange: _Exchange, reply: _Reply, tries: int
+    ) -> tuple[PublicApiError, float | None]:
+        """An error status: Segment's envelope in a sentence, and whether to try again."""
         status = reply.status
         envelope = _envelope(reply.body)
         first = envelope[0] if envelope else {}
@@ -408,17 +419,15 @@ class PublicApiClient:
         )
         if status == 404 and envelope is None:
             # No error envelope: not the Public API's "not found" but no Public API there.
-            failure = bad_answer(
-                call,
-                self._endpoint,
-                "said there is no such page",
-                status=status,
-                technical=technical,
-            )
-            return failure, None
+            why = "said there is no such page"
+            return bad_answer(call, self._endpoint, why, status=status, technical=technical), None
         wait = _rate_limit_wait(reply, first) if status == 429 else None
         failure = refused(call, status, message, tries=tries, wait=wait, technical=technical)
-        if not self._retry.should_retry_status(status):
+        # A server error on a POST may come after the source was made: not sent twice.
+        again = self._retry.should_retry_status(status) and (
+            exchange.method == "GET" or status == 429
+        )
+        if not again:
             return failure, None
         if wait is not None:
             return failure, min(wait, self._retry.retry_after_cap)
