@@ -14,6 +14,12 @@ widgets and session:
   that takes 2 s per call (tests.benchmarks.slow_keyring, chosen through
   PYTHON_KEYRING_BACKEND, so the app imports and detects keyring itself, off the GUI thread,
   as it does for a user).
+- confirm_poll: after a conversation to the app's sandbox with a Chatlio source, the panel
+  confirms arrival at the app's default pacing (Segment's count polled every 5 s, for up to
+  3 min), the sandbox counting each event only COUNT_DELAY_S after it arrived (as Segment does
+  about 30 s later); until the verdict is on the record. Beside the gap it reports the Public
+  API requests of the poll (the sandbox's on_request, so it counts what really arrived) and
+  how long after the count was there the verdict came.
 
 The timer is a Qt PreciseTimer; a gap is the time between two consecutive ticks. With --stacks a
 sampler thread records the GUI thread's Python stack whenever a tick is 30 ms late, and the
@@ -42,12 +48,20 @@ from tests.benchmarks.slow_keyring import BACKEND_NAME, DELAY_ENV
 MODULE = "tests.benchmarks.responsiveness"
 KEY = "BenchWriteKey0123456789abcdefXYZ"  # 32 letters and digits, like a Segment write key
 TARGET_MS = 50.0
-SCENARIOS = ("idle", "sandbox_slow", "blackhole_cancel", "keyring_slow")
+SCENARIOS = ("idle", "sandbox_slow", "blackhole_cancel", "keyring_slow", "confirm_poll")
 TITLES = {
     "sandbox_slow": "GUI gap: conversation to a sandbox answering in 2 s",
     "blackhole_cancel": "GUI gap: conversation to a silent address, cancel after 3 s",
     "keyring_slow": "GUI gap: save + read the key, keyring taking 2 s",
+    "confirm_poll": "GUI gap: confirming arrival, polling every 5 s for a count due in 12 s",
 }
+# The confirm_poll scenario: the sandbox's count lags arrival by this much (Segment's ~30 s).
+COUNT_DELAY_S = 12.0
+POLL_WINDOW_S = 5.0  # at most one Public API request per this many seconds while polling
+# The sandbox logs a request once answered, on a thread of its own: its times jitter by a few
+# ms around the requests' 5 s spacing, so the window checked is this much shorter.
+LOG_SLACK_S = 0.05
+ADDED_LATENCY_S = 10.0  # the verdict at most this long after Segment's count covers the send
 
 
 # --- in the worker process --------------------------------------------------------------------
@@ -328,11 +342,88 @@ def scenario_keyring_slow(tmp: Path, monitor: TickMonitor, stacks: bool) -> dict
     }
 
 
+def _most_in_window(times: list[float], window: float) -> int:
+    """The most of `times` inside any half-open span of `window` seconds."""
+    ordered = sorted(times)
+    most, first = 0, 0
+    for last, moment in enumerate(ordered):
+        while moment - ordered[first] >= window:
+            first += 1
+        most = max(most, last - first + 1)
+    return most
+
+
+def scenario_confirm_poll(tmp: Path, monitor: TickMonitor, stacks: bool) -> dict[str, Any]:
+    from app.ui.send_panel import SendPanel
+    from tests.gui_helpers import make_session
+
+    session = make_session(tmp)
+    sandbox = session.sandbox()
+    with session.api_client() as client:
+        client.create_source("chatlio")  # the sandbox's first Chatlio source holds its key
+    sandbox.public_api.count_delay = COUNT_DELAY_S
+    lines: list[tuple[float, str]] = []
+    sandbox.on_request = lambda line: lines.append((time.perf_counter(), line))
+    panel = SendPanel(session)  # the app's own pacing: nothing shortened
+    panel.resize(1000, 700)
+    panel.show()
+    _settle()
+    finished: list[list[Any]] = []
+    panel.finished.connect(lambda results: finished.append(list(results)))
+
+    monitor.start(stacks)
+    run_loop(None, 0.2)
+    monitor.note("send")
+    panel.send_conversation()
+    run_loop(lambda: bool(finished), 30.0)
+    monitor.note("sent")
+    record = session.last_send
+    confirmed = run_loop(lambda: record is not None and record.confirmation is not None, 120.0)
+    verdict_at = time.perf_counter()
+    monitor.note("verdict")
+    run_loop(None, 0.3)  # the repaints that follow the verdict
+    monitor.stop()
+    confirmation = record.confirmation if record is not None else None
+    _dispose(panel)
+    session.close()
+
+    def path(line: str) -> str:
+        return line.split(" ", 2)[1] if line.count(" ") >= 2 else ""
+
+    tracked = [at for at, line in lines if path(line).startswith("/v1/")]
+    polls = [
+        at
+        for at, line in lines
+        if path(line).startswith(("/public-api/delivery-overview/", "/public-api/events/"))
+    ]
+    public = [at for at, line in lines if path(line).startswith("/public-api")]
+    gaps = [b - a for a, b in itertools.pairwise(sorted(polls))]
+    counted_from = max(tracked) + COUNT_DELAY_S if tracked else None
+    most = _most_in_window(polls, POLL_WINDOW_S - LOG_SLACK_S)
+    verdict = None if confirmation is None else str(confirmation.verdict)
+    return {
+        "valid": confirmed and verdict == "confirmed" and bool(polls),
+        "driver": "SendPanel.send_conversation() to the sandbox, confirmed at the default pacing",
+        "verdict": verdict,
+        "count_delay_s": COUNT_DELAY_S,
+        "public_api_requests": len(public),
+        "poll_requests": len(polls),
+        "poll_requests_most_in_5s": most,
+        # With the key's source looked up first (not a poll), just before the first poll.
+        "public_api_requests_most_in_5s": _most_in_window(public, POLL_WINDOW_S - LOG_SLACK_S),
+        "poll_gap_min_s": round(min(gaps), 3) if gaps else None,
+        "verdict_after_count_s": (
+            None if counted_from is None else round(verdict_at - counted_from, 3)
+        ),
+    }
+
+
 RUNNERS: dict[str, Callable[[Path, TickMonitor, bool], dict[str, Any]]] = {
     "idle": scenario_idle,
     "sandbox_slow": scenario_sandbox_slow,
     "blackhole_cancel": scenario_blackhole_cancel,
     "keyring_slow": scenario_keyring_slow,
+    "confirm_poll": scenario_confirm_poll,
 }
 
 
@@ -417,7 +508,39 @@ def run(repeats: int, stacks: bool = False, say: Callable[[str], None] = print) 
             row.samples = {"floor": [r["max_gap_ms"] for r in floor_runs], "app": gaps}
             row.details = {"runs": outcomes, "floor_runs": floor_runs}
         rows.append(row)
+    rows += _confirm_rows(runs["confirm_poll"], errors.get("confirm_poll"))
     return rows
+
+
+def _confirm_rows(outcomes: list[dict[str, Any]], error: str | None) -> list[Row]:
+    """From the confirm_poll runs: the poll's request rate, and what it adds to Segment's own
+    latency (the worst run of each)."""
+    rate = Row(
+        "confirm_requests_per_5s",
+        "Confirming: most Public API poll requests in any 5 s (less 50 ms log jitter)",
+        "requests",
+        "absolute",
+        1.0,
+        floor_name="at most one per 5 s per send",
+    )
+    added = Row(
+        "confirm_added_latency",
+        f"Confirming: verdict after the count is there ({COUNT_DELAY_S:.0f} s after arrival)",
+        "s",
+        "absolute",
+        ADDED_LATENCY_S,
+        floor_name="Segment's own latency excluded",
+    )
+    for row, key in ((rate, "poll_requests_most_in_5s"), (added, "verdict_after_count_s")):
+        figures = [r[key] for r in outcomes if r.get(key) is not None]
+        if error is not None:
+            row.error = error
+        elif not outcomes or not all(r.get("valid") for r in outcomes):
+            row.error = "the scenario did not complete as expected (see gui_confirm_poll)"
+        if figures:
+            row.app = max(figures)
+            row.samples = {"app": figures}
+    return [rate, added]
 
 
 if __name__ == "__main__":
