@@ -247,3 +247,19 @@ def test_a_planted_token_is_never_kept_logged_or_listed() -> None:
         for form in encoded_forms(secret):
             assert form not in everything
     assert "Bearer pl…9e" in kept
+
+
+def test_tracking_and_public_api_faults_are_kept_apart(sandbox: Sandbox, api: httpx.Client) -> None:
+    sandbox.fail_next(500)
+    sandbox.public_api.fail_next(503)
+    assert api.get("/").status_code == 503
+    assert api.get("/").status_code == 200
+    assert sandbox.pending_faults() == 1
+    send = httpx.post(
+        sandbox.url + "/v1/track",
+        json={"type": "track", "event": "E", "userId": "u"},
+        headers={"Authorization": basic_auth("some-key-1234")},
+        trust_env=False,
+    )
+    assert send.status_code == 500
+    assert sandbox.public_api.pending_faults() == 0
