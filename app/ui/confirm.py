@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from app.ui import confirm_words as words
@@ -120,6 +121,8 @@ class ArrivalCheck(QObject):
     def _forget(self, key: int) -> None:
         if key in self._watchers:
             self._watchers.discard(key)
+            if not shiboken6.isValid(self):
+                return  # the app is quitting: Qt took this check down before the view
             # Next turn: a window closing as another opens (the wizard's Finish) hands over.
             QTimer.singleShot(0, self, self._stop_if_unwatched)
 
