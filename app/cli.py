@@ -1,4 +1,8 @@
-"""The headless commands — send, sandbox, key — over the same core the GUI uses."""
+"""The headless commands — send, sandbox, key, token, source — over the same core the GUI uses.
+
+The grammar is in app.cli_parser; token, source and send --confirm are in their own modules,
+loaded only when their command runs.
+"""
 
 from __future__ import annotations
 
@@ -7,204 +11,36 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TextIO
 
-from app import APP_NAME, __version__, cli_confirm, cli_source, cli_token
-from app.chatlio import EVENTS, Conversation
+from app import APP_NAME
+from app.chatlio import Conversation
+from app.cli_parser import build_parser
 from app.cli_support import (
     KEY_ENV,
     UsageError,
     prompt_hidden,
     read_key_from_stdin,
     resolve_key,
-    say_api_error,
 )
 from app.exit_codes import ExitCode
 from app.redaction import printable
-from app.segment.public_api.errors import PublicApiError
 from app.segment.result import ErrorKind
-from app.sending import (
-    DEFAULT_DEADLINE,
-    MAX_DEADLINE,
-    SendSetupError,
-    check_deadline,
-    check_visitor_id,
-)
-from app.token_store import TOKEN_ENV
+from app.sending import SendSetupError, check_visitor_id
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from app.segment.endpoint import Endpoint
     from app.segment.result import Attempt, SendResult
     from app.segment.retry import RetryPolicy
     from app.sending import SendOutcome, Target
 
 DEBUG_ENV = "CHATLIO_SEGMENT_SETUP_DEBUG"
-MAX_ATTEMPTS = 100
-MAX_DEADLINE_TEXT = f"{MAX_DEADLINE:.0f}"
 BODY_PREVIEW_CHARS = 300
 
 # A command: the parsed arguments, standard input and output, and the secrets it has read.
 Command = Callable[[argparse.Namespace, TextIO | None, TextIO, list[str]], int]
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="chatlio-segment-setup",
-        description=f"{APP_NAME}: connect Chatlio live chat to Segment, and prove that it works. "
-        "With no command, opens the app; with only --endpoint URL, opens it sending there.",
-    )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument(
-        "--self-test",
-        action="store_true",
-        help="check headless that everything the app needs is there (Qt, keyring, TLS, "
-        "a test event to a local sandbox), print one line per check, and exit",
-    )
-    # The app's own option (app/__main__.py opens the app for it); listed here for --help and
-    # so that a missing URL is a sentence. Its own dest: `send --endpoint` must not overwrite it.
-    parser.add_argument(
-        "--endpoint",
-        dest="app_endpoint",
-        metavar="URL",
-        help="with no command: open the app sending to this Tracking API address for this run "
-        "(plain http only to this computer)",
-    )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    send = commands.add_parser(
-        "send",
-        help="send test Live Chat events to Segment (or the sandbox)",
-        description="Send test Live Chat events and report Segment's answer to each. "
-        "The write key comes from --write-key-stdin, else $SEGMENT_WRITE_KEY, else the keyring. "
-        "Exit 0 if every event got a 2xx answer (with --confirm: and Segment counted them in a "
-        "Chatlio source), 1 if any failed, 2 for usage errors.",
-    )
-    names = ", ".join(e.short_name for e in EVENTS)
-    send.add_argument(
-        "--event",
-        action="append",
-        metavar="NAME",
-        help=f"an event to send, by full or short name ({names}); repeat for more",
-    )
-    send.add_argument(
-        "--all", action="store_true", help="send a whole realistic conversation (the default)"
-    )
-    send.add_argument("--batch", action="store_true", help="send all events in one /v1/batch")
-    where = send.add_mutually_exclusive_group()
-    where.add_argument(
-        "--endpoint", metavar="URL", help="Tracking API address (default https://api.segment.io)"
-    )
-    where.add_argument(
-        "--sandbox", action="store_true", help="send to a built-in local sandbox (needs no key)"
-    )
-    who = send.add_mutually_exclusive_group()
-    who.add_argument("--anonymous-id", metavar="ID", help="visitor id sent as anonymousId")
-    who.add_argument("--user-id", metavar="ID", help="visitor id sent as userId instead")
-    send.add_argument(
-        "--write-key-stdin", action="store_true", help="read the write key from standard input"
-    )
-    send.add_argument(
-        "--source",
-        default=None,
-        metavar="NAME",
-        help="Segment source whose stored key to use (default Chatlio)",
-    )
-    cli_confirm.add_send_options(send)
-    send.add_argument("--json", action="store_true", help="one JSON object per event per line")
-    send.add_argument("--verbose", "-v", action="store_true", help="show requests and headers")
-    send.add_argument(
-        "--max-attempts",
-        type=_attempts,
-        default=None,
-        metavar="N",
-        help="tries per request, retries included (default 6, as Segment's libraries)",
-    )
-    send.add_argument(
-        "--timeout",
-        type=_seconds,
-        default=DEFAULT_DEADLINE,
-        metavar="SECONDS",
-        help="the most the whole send may take, every try and wait included "
-        f"(default {DEFAULT_DEADLINE:.0f})",
-    )
-
-    sandbox = commands.add_parser(
-        "sandbox",
-        help="run a local Segment-compatible receiver",
-        description="Run a local stand-in for Segment's Tracking API, Public API and CDN. "
-        "Prints its address first, then where its Public API and CDN are, then one line per "
-        "request. GET /sandbox/events lists what it received.",
-    )
-    sandbox.add_argument(
-        "--host",
-        type=_host,
-        default="127.0.0.1",
-        help="address to listen on (default %(default)s: this computer only; on any other "
-        "address, such as 0.0.0.0, the keys GET /sandbox/events lists are masked)",
-    )
-    sandbox.add_argument("--port", type=_port, default=8471, help="0 picks a free port")
-    sandbox.add_argument(
-        "--chatlio-source",
-        action="store_true",
-        help="start with a Chatlio source in its Public API's workspace (its key is printed: "
-        "a made-up one), instead of none until 'source create' makes one",
-    )
-
-    key = commands.add_parser("key", help="store, inspect or delete the write key in the keyring")
-    key_commands = key.add_subparsers(dest="key_command", metavar="ACTION", required=True)
-    key_set = key_commands.add_parser("set", help="store a write key in the keyring")
-    key_set.add_argument("--stdin", action="store_true", help="read the key from standard input")
-    for action in ("status", "delete"):
-        key_commands.add_parser(action, help=f"{action} the stored write key")
-    for sub in key_commands.choices.values():
-        sub.add_argument("--source", default=None, metavar="NAME", help="Segment source name")
-
-    cli_token.add_parser(commands)
-    cli_source.add_parser(commands)
-    return parser
-
-
-def _seconds(text: str) -> float:
-    try:
-        return check_deadline(float(text))
-    except ValueError:  # not a number, or SendSetupError (a ValueError) for one out of range
-        raise argparse.ArgumentTypeError(
-            f"must be a number of seconds above 0 and at most {MAX_DEADLINE_TEXT}, like 60"
-        ) from None
-
-
-def _whole_number(text: str, low: int, high: int, hint: str) -> int:
-    try:
-        value: int | None = int(text)
-    except ValueError:
-        value = None
-    if value is None or not low <= value <= high:
-        raise argparse.ArgumentTypeError(f"must be a whole number from {low} to {high}{hint}")
-    return value
-
-
-def _port(text: str) -> int:
-    return _whole_number(text, 0, 65535, " (0 picks a free port)")
-
-
-def _attempts(text: str) -> int:
-    return _whole_number(text, 1, MAX_ATTEMPTS, "")
-
-
-def _host(text: str) -> str:
-    """A sandbox listening address: printable text a name lookup can take."""
-    host = text.strip()
-    try:
-        host.encode("idna")
-    except UnicodeError:
-        host = ""
-    if not host or not host.isprintable():
-        raise argparse.ArgumentTypeError(
-            "must be an address of this computer, like 127.0.0.1 (this computer only), "
-            "0.0.0.0 (every network) or ::1"
-        )
-    return host
 
 
 def run(argv: Sequence[str], stdin: TextIO | None = None, out: TextIO | None = None) -> int:
@@ -218,9 +54,6 @@ def run(argv: Sequence[str], stdin: TextIO | None = None, out: TextIO | None = N
     except (UsageError, SendSetupError) as exc:
         print(f"{exc}", file=sys.stderr)
         return ExitCode.USAGE
-    except PublicApiError as exc:
-        say_api_error(exc, getattr(args, "verbose", False))
-        return ExitCode.FAILED
     except KeyboardInterrupt:
         print("Stopped.", file=sys.stderr)
         return ExitCode.INTERRUPTED
@@ -230,6 +63,8 @@ def run(argv: Sequence[str], stdin: TextIO | None = None, out: TextIO | None = N
         return ExitCode.FAILED
     # The last resort: a person gets a sentence, the details only when they ask for them.
     except Exception as exc:  # noqa: BLE001
+        from app.token_store import TOKEN_ENV
+
         return _unexpected(
             exc, [*secrets, os.environ.get(KEY_ENV, ""), os.environ.get(TOKEN_ENV, "")]
         )
@@ -286,12 +121,15 @@ def _dispatch(
         from app.segment.sandbox import serve
 
         return serve(args.host, args.port, out, chatlio_source=args.chatlio_source)
-    commands: dict[str, Command] = {
-        "send": _send,
-        "key": _key,
-        "token": cli_token.run_token,
-        "source": cli_source.run_source,
-    }
+    if args.command == "token":
+        from app.cli_token import run_token
+
+        return run_token(args, stdin, out, secrets)
+    if args.command == "source":
+        from app.cli_source import run_source
+
+        return run_source(args, stdin, out, secrets)
+    commands: dict[str, Command] = {"send": _send, "key": _key}
     command = commands.get(args.command)
     if command is not None:
         return command(args, stdin, out, secrets)
@@ -316,7 +154,15 @@ def _send(args: argparse.Namespace, stdin: TextIO | None, out: TextIO, secrets: 
     events = choose_events(conversation, args.event)
     visitor = Visitor(conversation.visitor_id, as_user_id=args.user_id is not None)
     retry = _retry_policy(args.max_attempts)
-    token = cli_confirm.prepare(args, secrets)
+    token = None
+    if args.confirm:
+        from app import cli_confirm
+
+        token = cli_confirm.prepare(args, secrets)
+    else:
+        for option, value in (("--wait", args.wait), ("--api-endpoint", args.api_endpoint)):
+            if value is not None:
+                raise UsageError(f"{option} is for --confirm: add --confirm, or leave it out.")
     with contextlib.ExitStack() as stack:
         sandbox = None
         if args.sandbox:
@@ -330,7 +176,7 @@ def _send(args: argparse.Namespace, stdin: TextIO | None, out: TextIO, secrets: 
         report = Report(out, args.json, args.verbose)
         report.start(target, origin, len(events))
         cancel = CancelToken()
-        started = datetime.now(UTC)
+        started = _now()
         try:
             outcome = send_test_events(
                 target,
@@ -349,10 +195,16 @@ def _send(args: argparse.Namespace, stdin: TextIO | None, out: TextIO, secrets: 
         report.finish(outcome)
         if not args.confirm:
             return outcome.exit_code
-        confirmed = cli_confirm.Confirm(args, out, secrets).run(
-            outcome, target, started, token, sandbox
-        )
+        from app.cli_confirm import Confirm
+
+        confirmed = Confirm(args, out, secrets).run(outcome, target, started, token, sandbox)
     return max(outcome.exit_code, confirmed)
+
+
+def _now() -> datetime:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
 
 
 def _endpoint(text: str) -> Endpoint:

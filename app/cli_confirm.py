@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 from app.cli_support import UsageError, say_api_error
-from app.cli_token import add_api_endpoint_option, open_api, stored_token
+from app.cli_token import open_api, stored_token
 from app.exit_codes import ExitCode
 from app.redaction import printable
 
@@ -20,52 +20,12 @@ if TYPE_CHECKING:
     from app.segment.sandbox import Sandbox
     from app.sending import SendOutcome, Target
 
-# As long as a person would sensibly wait at a terminal; Segment's own latency is about 30 s.
-MAX_WAIT = 3600.0
-
-
-def add_send_options(send: argparse.ArgumentParser) -> None:
-    from app.proof.arrival import DEFAULT_WAIT
-
-    send.add_argument(
-        "--confirm",
-        action="store_true",
-        help="after sending, wait until Segment's own count (Public API) covers the events it "
-        "accepted; needs a Public API token, except with --sandbox",
-    )
-    send.add_argument(
-        "--wait",
-        type=_wait,
-        default=None,
-        metavar="SECONDS",
-        help="with --confirm: the longest to wait for Segment's count "
-        f"(default {DEFAULT_WAIT:.0f})",
-    )
-    add_api_endpoint_option(send)
-
-
-def _wait(text: str) -> float:
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = -1.0
-    if not 0 < seconds <= MAX_WAIT:  # also refuses nan
-        raise argparse.ArgumentTypeError(
-            f"must be a number of seconds above 0 and at most {MAX_WAIT:.0f}, like 180"
-        )
-    return seconds
-
 
 def prepare(args: argparse.Namespace, secrets: list[str]) -> tuple[str, str] | None:
-    """Before anything is sent: options that need --confirm, and the token it will use.
+    """Before anything is sent: the token --confirm will use (None with --sandbox).
 
     A missing token is a usage error now, not after the events went out.
     """
-    if not args.confirm:
-        for option, value in (("--wait", args.wait), ("--api-endpoint", args.api_endpoint)):
-            if value is not None:
-                raise UsageError(f"{option} is for --confirm: add --confirm, or leave it out.")
-        return None
     if args.sandbox:
         if args.api_endpoint is not None:
             raise UsageError(

@@ -7,14 +7,14 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 from app.cli_support import (
-    KEY_ENV,
     PROG,
     UsageError,
     api_endpoint,
     ask_yes_no,
     resolve_key,
+    say_api_error,
 )
-from app.cli_token import EU_STOP, NoToken, add_api_endpoint_option, open_api
+from app.cli_token import EU_STOP, NoToken, open_api
 from app.exit_codes import ExitCode
 from app.redaction import printable
 
@@ -30,71 +30,20 @@ CDN_QUESTION = (
 CDN_KNOWN_NOTE = f"With a Public API token, '{PROG} source check' tells which source it is."
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from app.keystore import DEFAULT_SOURCE
-
-    source = commands.add_parser(
-        "source",
-        help="create the Chatlio source, or check which source a write key belongs to",
-        description="Uses Segment's Public API with the token from 'token set' or "
-        "$SEGMENT_API_TOKEN (Team and Business plans).",
-    )
-    actions = source.add_subparsers(dest="action", metavar="ACTION", required=True)
-    create = actions.add_parser(
-        "create",
-        help="create a Chatlio source in the workspace and store its write key in the keyring",
-        description="Create a Chatlio source in the token's workspace. Its write key goes "
-        "straight into the keyring under the source's name: it is never shown. Exit 0 when "
-        "the source was created and its key stored, 1 otherwise, 2 for usage errors.",
-    )
-    create.add_argument(
-        "--name",
-        default=None,
-        metavar="NAME",
-        help=f"the new source's name, also its keyring entry (default {DEFAULT_SOURCE})",
-    )
-    check = actions.add_parser(
-        "check",
-        help="say which source a write key belongs to, and where that source sends",
-        description="Find the source whose write keys hold the key, across every source of "
-        "the workspace, and list its destinations and warehouses. The key comes from "
-        f"--write-key-stdin, else ${KEY_ENV}, else the keyring entry of --source. Exit 0 only "
-        "when it belongs to a Chatlio source (with --cdn: when Segment knows it), 1 when it "
-        "belongs to another source or to none, 2 for usage errors such as no token.",
-    )
-    check.add_argument(
-        "--source",
-        default=None,
-        metavar="NAME",
-        help=f"Segment source whose stored key to check (default {DEFAULT_SOURCE})",
-    )
-    check.add_argument(
-        "--write-key-stdin", action="store_true", help="read the write key from standard input"
-    )
-    check.add_argument(
-        "--cdn",
-        action="store_true",
-        help="without a token: ask Segment's CDN whether it knows the key (unofficial; puts "
-        "the key in a web address sent to cdn.segment.com)",
-    )
-    check.add_argument(
-        "--yes", "-y", action="store_true", help="with --cdn: do not ask first on a terminal"
-    )
-    check.add_argument("--cdn-endpoint", metavar="URL", help=argparse.SUPPRESS)  # for tests
-    for sub in (create, check):
-        add_api_endpoint_option(sub)
-        sub.add_argument(
-            "--verbose", "-v", action="store_true", help="add technical details to errors"
-        )
-
-
 def run_source(
     args: argparse.Namespace, stdin: TextIO | None, out: TextIO, secrets: list[str]
 ) -> int:
-    if args.action == "create":
-        return _create(args, out, secrets)
-    if args.action == "check":
-        return _check(args, stdin, out, secrets)
+    """`source create` or `source check`; a Public API failure is its sentence, exit 1."""
+    from app.segment.public_api.errors import PublicApiError
+
+    try:
+        if args.action == "create":
+            return _create(args, out, secrets)
+        if args.action == "check":
+            return _check(args, stdin, out, secrets)
+    except PublicApiError as exc:
+        say_api_error(exc, args.verbose)
+        return ExitCode.FAILED
     raise UsageError("Unknown source action.")
 
 

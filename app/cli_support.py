@@ -18,6 +18,10 @@ if TYPE_CHECKING:
 
 PROG = "chatlio-segment-setup"
 KEY_ENV = "SEGMENT_WRITE_KEY"
+PUBLIC_API_ACCESS = (
+    "A workspace owner makes one in Segment under Settings → Access Management → Tokens "
+    "(Team and Business plans)."
+)
 
 
 class UsageError(Exception):

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from app.cli_support import (
     PROG,
+    PUBLIC_API_ACCESS,
     UsageError,
     api_endpoint,
     prompt_hidden,
@@ -29,48 +30,10 @@ if TYPE_CHECKING:
 
 TOKEN = "the Public API token"  # noqa: S105 - how sentences name it
 HOW_TO_GIVE = f"Store one with '{PROG} token set', or give it in ${TOKEN_ENV}."
-WHERE_TO_MAKE = (
-    "A workspace owner makes one in Segment under Settings → Access Management → Tokens "
-    "(Team and Business plans)."
-)
 EU_STOP = (
     "No source was created: Segment offers the Chatlio source only to workspaces in its US "
     "region. Use a US workspace."
 )
-
-
-def add_api_endpoint_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--api-endpoint",
-        metavar="URL",
-        help="Public API address (default: Segment's US host, then its EU host; plain http "
-        "only to this computer)",
-    )
-
-
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    token = commands.add_parser(
-        "token",
-        help="store, inspect or delete the Segment Public API token in the keyring",
-        description="The Public API token lets the app check the write key, create the "
-        "Chatlio source and confirm that Segment counted the test events. " + WHERE_TO_MAKE,
-    )
-    actions = token.add_subparsers(dest="action", metavar="ACTION", required=True)
-    token_set = actions.add_parser(
-        "set",
-        help="check a token with Segment and store it in the keyring",
-        description="Check the token with Segment (the host that accepts it tells the "
-        "workspace's region) and store it in the keyring. A token Segment refuses is not stored.",
-    )
-    token_set.add_argument(
-        "--stdin", action="store_true", help="read the token from standard input"
-    )
-    add_api_endpoint_option(token_set)
-    token_set.add_argument(
-        "--verbose", "-v", action="store_true", help="add technical details to errors"
-    )
-    actions.add_parser("status", help="say whether a token is stored, and where")
-    actions.add_parser("delete", help="delete the stored token")
 
 
 # --- the token every Public API command uses ---------------------------------------------------
@@ -110,7 +73,7 @@ def stored_token(secrets: list[str]) -> tuple[str, str]:
         if stored is None:
             raise NoToken(
                 "This needs a Segment Public API token, and none is stored. "
-                f"{HOW_TO_GIVE} {WHERE_TO_MAKE}"
+                f"{HOW_TO_GIVE} {PUBLIC_API_ACCESS}"
             )
         raw, origin = stored, "the keyring"
     secrets += [raw, raw.strip()]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -327,3 +328,21 @@ def test_token_create_check_send_confirmed_and_nothing_leaks(
         assert leaks_in_text(secret, said) == []
         assert leaks_in_text(secret, "\n".join(log)) == []
         assert leaks_in_files(secret, roots) == []
+
+
+def test_the_parser_states_the_defaults_of_the_core() -> None:
+    from app import cli_parser
+    from app.proof import arrival
+
+    assert cli_parser.DEFAULT_WAIT == arrival.DEFAULT_WAIT
+    assert cli_parser.DEFAULT_SOURCE == keystore.DEFAULT_SOURCE
+    # Building the parser loads no command's implementation, nor the Public API client.
+    code = (
+        "import sys, app.cli; app.cli.build_parser(); "
+        "print(sorted(m for m in sys.modules if m.startswith(('app.cli_', 'app.proof', "
+        "'app.segment.public_api', 'app.token_store', 'httpx', 'keyring'))))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert loaded.strip() == "['app.cli_parser', 'app.cli_support']"
