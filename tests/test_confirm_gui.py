@@ -29,8 +29,10 @@ from app.segment.endpoint import parse_endpoint
 from app.segment.public_api.hosts import parse_api_endpoint
 from app.segment.sandbox import Sandbox
 from app.ui.confirm import Pacing, running_check
+from app.ui.page_kit import PageId
 from app.ui.send_panel import SendPanel
 from app.ui.session import Session
+from app.ui.wizard import SetupWizard
 from tests.gui_helpers import child, make_session, shown
 
 # A real-looking token and key, planted to be searched for in everything the window shows.
@@ -349,14 +351,11 @@ def test_a_new_send_replaces_the_confirmation_of_the_last(qtbot: QtBot, session:
     assert "1" in headline(panel)
 
 
-def test_the_wizard_goes_on_while_confirming_and_the_main_window_shows_the_verdict(
-    qtbot: QtBot, tmp_path: Path
-) -> None:
-    from app.ui.main_window import MainWindow
-    from app.ui.page_kit import PageId
-    from app.ui.wizard import SetupWizard
-
-    session = make_session(tmp_path, sandbox=False)
+def confirming_in_the_wizard(
+    qtbot: QtBot, session: Session, count_delay: float
+) -> tuple[SetupWizard, SendPanel]:
+    """The wizard's "Try it without a Segment account", a conversation sent from its test
+    page, and Segment's count being asked for."""
     paced = Pacing(wait=60.0, poll_every=0.2)
     wizard = SetupWizard(session, lambda trial, parent: SendPanel(trial, parent, pacing=paced))
     qtbot.addWidget(wizard, before_close_func=lambda w: w.discard())
@@ -364,17 +363,24 @@ def test_the_wizard_goes_on_while_confirming_and_the_main_window_shows_the_verdi
     qtbot.waitExposed(wizard)
     qtbot.mouseClick(child(wizard, QPushButton, "try_sandbox"), Qt.MouseButton.LeftButton)
     assert wizard.currentId() == PageId.TEST
-    trial = wizard.trial
-    with_chatlio_source(trial)
-    trial.sandbox().public_api.count_delay = 1.5
+    with_chatlio_source(wizard.trial)
+    wizard.trial.sandbox().public_api.count_delay = count_delay
     panel = wizard.test_panel()
     assert isinstance(panel, SendPanel)
     send(qtbot, panel)
     qtbot.waitUntil(lambda: "counted" in headline(panel), timeout=10_000)
-    record = trial.last_send
-    assert record is not None
-    assert running_check(record) is not None
+    assert running_check(wizard.trial.last_send) is not None
+    return wizard, panel
 
+
+def test_the_wizard_goes_on_while_confirming_and_the_main_window_shows_the_verdict(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    from app.ui.main_window import MainWindow
+
+    session = make_session(tmp_path, sandbox=False)
+    wizard, _panel = confirming_in_the_wizard(qtbot, session, count_delay=1.5)
+    record = wizard.trial.last_send
     forward = QWizard.WizardButton.NextButton
     while wizard.currentId() != PageId.FINISH:
         assert wizard.button(forward).isEnabled(), "Next is not held while confirming"
@@ -387,10 +393,32 @@ def test_the_wizard_goes_on_while_confirming_and_the_main_window_shows_the_verdi
     window = MainWindow(session)
     qtbot.addWidget(window)
     window.show()
-    wizard.deleteLater()
+    wizard.deleteLater()  # as the app does once the wizard is done
     confirmation = verdict(qtbot, session)
     assert confirmation.verdict is Verdict.CONFIRMED
     qtbot.waitUntil(lambda: headline(window).startswith("\u2714 "), timeout=5_000)
+    session.close()
+
+
+def test_leaving_the_wizard_mid_poll_stops_it(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.ui.wizard import LeaveSetupDialog
+
+    monkeypatch.setattr(LeaveSetupDialog, "ask", classmethod(lambda cls, *args: True))
+    session = make_session(tmp_path, sandbox=False)
+    wizard, _panel = confirming_in_the_wizard(qtbot, session, count_delay=600.0)
+    record = wizard.trial.last_send
+    assert record is not None
+    with qtbot.waitSignal(wizard.rejected):
+        wizard.reject()
+    wizard.deleteLater()  # as the app does once the wizard is done
+    qtbot.waitUntil(lambda: record.confirmation is not None, timeout=5_000)
+    assert record.confirmation is not None
+    # Stopped, or cut by the trial's sandbox stopping first: either way it ends, at once.
+    assert record.confirmation.verdict in (Verdict.CANCELLED, Verdict.FAILED)
+    qtbot.waitUntil(lambda: confirm_threads() == [], timeout=5_000)
+    assert session.last_send is None, "nothing of the trial carries over"
     session.close()
 
 
