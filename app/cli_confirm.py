@@ -57,6 +57,7 @@ class Confirm:
         """Find the key's source, then wait for Segment's count; the exit status says how."""
         from app.proof.arrival import DEFAULT_WAIT, Delivered, confirm_arrival
         from app.proof.key_owner import find_key_owner
+        from app.segment.cancel import CancelToken
         from app.segment.public_api.errors import PublicApiError
 
         ended = datetime.now(UTC)
@@ -67,10 +68,12 @@ class Confirm:
             self._say(sentence)
             return self._end(_failed(0, sentence))
         self._say()
+        cancel = CancelToken()
         try:
             access = open_api(self._args, self._secrets, sandbox, token)
-            self._say(f"Asking Segment's Public API for workspace {access.check.workspace.name}.")
-            with access.client() as client:
+            workspace = printable(access.check.workspace.name)
+            self._say(f"Asking Segment's Public API for workspace {workspace}.")
+            with access.client(cancel) as client:
                 owner = self._owner = find_key_owner(client, target.write_key)
                 self._say(printable(owner.describe()))
                 if owner.source is None:
@@ -82,12 +85,17 @@ class Confirm:
                     client,
                     delivered,
                     wait=self._args.wait or DEFAULT_WAIT,
+                    cancel=cancel,
                     on_progress=self._on_progress if self._progress else None,
                 )
         except PublicApiError as exc:
             self._clear_progress()
             say_api_error(exc, self._args.verbose)
             return self._end(_failed(expected, exc.sentence))
+        except KeyboardInterrupt:
+            cancel.cancel()  # a request still in flight on another thread gives up too
+            self._clear_progress()
+            raise
         self._clear_progress()
         return self._end(confirmation)
 

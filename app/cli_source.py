@@ -78,7 +78,8 @@ def _create(args: argparse.Namespace, out: TextIO, secrets: list[str]) -> int:
     with access.client() as client:
         created = create_chatlio_source(client, name)
     source = created.source
-    print(f"Created a Chatlio source in workspace {access.check.workspace.name}:", file=out)
+    workspace = printable(access.check.workspace.name)
+    print(f"Created a Chatlio source in workspace {workspace}:", file=out)
     for line in _source_lines(access.check, source):
         print(printable(line), file=out)
     keys_page = links.source_page(access.check.workspace.slug, source.slug, "settings/keys")

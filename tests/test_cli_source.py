@@ -19,6 +19,7 @@ from tests.cli_api_helpers import (
     no_traceback,
 )
 from tests.cli_api_helpers import cli as run
+from tests.public_api_server import ApiServer, Reply, Seen, json_reply, source_json
 from tests.secret_service import SecretServiceSession
 
 pytestmark = pytest.mark.keyring
@@ -342,3 +343,38 @@ def test_check_in_process_with_the_token_from_the_keyring(
     shown = out.getvalue() + captured.out + captured.err
     for secret in (TOKEN, SANDBOX_KEY):
         assert leaks_in_text(secret, shown) == []
+
+
+def test_what_a_server_names_cannot_rewrite_the_terminal(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hostile = "Acme\x1b]0;pwned\x07\x1b[2J\r\nOK   forged line"
+    sources = [source_json(1, key=UNKNOWN_KEY, chatlio=True, name=f"Chat{hostile}")]
+
+    def answer(seen: Seen) -> Reply:
+        if seen.path.endswith("/sources"):
+            return json_reply({"sources": sources, "pagination": {"current": "1"}})
+        if "connected-" in seen.path:
+            kind = "destinations" if "destinations" in seen.path else "warehouses"
+            connection = {
+                "id": "d1",
+                "name": hostile,
+                "enabled": True,
+                "metadata": {"name": hostile},
+            }
+            return json_reply({kind: [connection], "pagination": {"current": "1"}})
+        return json_reply({"workspace": {"id": "ws-1", "slug": "acme", "name": hostile}})
+
+    monkeypatch.setenv("SEGMENT_API_TOKEN", TOKEN)
+    monkeypatch.setenv("SEGMENT_WRITE_KEY", UNKNOWN_KEY)
+    out = io.StringIO()
+    with ApiServer(answer) as server:
+        code = cli.run(["source", "check", "--api-endpoint", server.url], out=out)
+
+    assert code == 0, capsys.readouterr().err
+    shown = out.getvalue() + capsys.readouterr().err
+    assert "Acme" in shown
+    assert "\x1b" not in shown
+    assert "\x07" not in shown
+    assert "\r" not in shown
+    assert not any(line.startswith("OK   forged") for line in shown.splitlines())
