@@ -207,6 +207,25 @@ def test_not_counted_within_the_wait(with_chatlio: Sandbox) -> None:
     assert len(with_chatlio.events()) == 1  # the send itself worked
 
 
+def test_events_discarded_at_ingest_are_said_with_the_reason(sandbox: Sandbox) -> None:
+    from app.segment.public_api import CHATLIO_METADATA_ID
+
+    # A Chatlio source someone turned off: Segment takes the events, then drops them.
+    sandbox.public_api.workspace.create(
+        "chatlio", CHATLIO_METADATA_ID, name="Chatlio", enabled=False
+    )
+
+    result = run(
+        None, *send_to(sandbox, "--event", "message-sent", "--wait", "60"),
+        SEGMENT_WRITE_KEY=SANDBOX_KEY, SEGMENT_API_TOKEN=TOKEN,
+    )  # fmt: skip
+
+    assert result.returncode == 1
+    assert "It is turned off" in result.stdout
+    assert "Segment discarded 1 at ingest: the source is turned off." in result.stdout
+    no_traceback(result)
+
+
 def test_a_public_api_failure_is_a_sentence(with_chatlio: Sandbox) -> None:
     with_chatlio.public_api.fail_next(401)
 
