@@ -6,7 +6,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Slot
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.ui import confirm_words as words
 from app.ui.confirm import ArrivalCheck, running_check
@@ -17,6 +26,7 @@ if TYPE_CHECKING:
 
 # How often the time waited moves on between Segment's answers.
 TICK_MS = 1000
+QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's own "no limit" for a widget's size
 OK_MARK, FAIL_MARK, STOP_MARK = "\u2714", "\u2716", "\u25a0"
 
 
@@ -40,16 +50,22 @@ def _fallback_headline(confirmation: Confirmation) -> str:
     return f"Segment counted {confirmation.counted} of {confirmation.expected} test events"
 
 
-class ArrivalBox(QFrame):
+class ArrivalBox(QScrollArea):
     """Renders the session's last send's confirmation; hidden when there is nothing to say.
 
-    Re-renders on `session.changed` and on the running check's changed().
+    As tall as its words, up to `set_height_cap` (then they scroll), so that the results
+    below keep room in a small window. Re-renders on `session.changed` and on the running
+    check's changed().
     """
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("arrival")
         self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # not an empty Tab stop
+        self._cap = QWIDGETSIZE_MAX
         self._session = session
         self._check: ArrivalCheck | None = None
         self._shown: tuple[str, str, bool | None] | None = None
@@ -80,10 +96,12 @@ class ArrivalBox(QFrame):
         text.setContentsMargins(0, 0, 0, 0)
         text.addWidget(self._headline)
         text.addWidget(self._detail)
-        layout = QHBoxLayout(self)
+        content = QWidget()
+        layout = QHBoxLayout(content)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.addLayout(text, 1)
         layout.addWidget(self._cancel, 0, Qt.AlignmentFlag.AlignTop)
+        self.setWidget(content)
 
         self._tick = QTimer(self)
         self._tick.setInterval(TICK_MS)
@@ -96,6 +114,29 @@ class ArrivalBox(QFrame):
     def check(self) -> ArrivalCheck | None:
         """The running check shown, if any."""
         return self._check
+
+    def set_height_cap(self, pixels: int) -> None:
+        """At most this tall; the words scroll beyond it."""
+        self._cap = max(1, pixels)
+        self._fit()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._fit()
+
+    def _fit(self) -> None:
+        """The height the words need at this width (wrapped labels), within the cap."""
+        content = self.widget()
+        layout = content.layout() if content is not None else None
+        if layout is None:
+            return
+        width = self.width() - 2 * self.frameWidth()
+        needed = layout.heightForWidth(width) if layout.hasHeightForWidth() else -1
+        if needed < 0:
+            needed = layout.sizeHint().height()
+        minimum = self._headline.fontMetrics().lineSpacing() * 2
+        self.setFixedHeight(max(minimum, min(needed + 2 * self.frameWidth(), self._cap)))
 
     # --- slots ------------------------------------------------------------------------------
 
@@ -174,4 +215,6 @@ class ArrivalBox(QFrame):
             self._detail.setVisible(bool(detail))
             self._cancel.setVisible(cancel is not None)
             self._cancel.setEnabled(bool(cancel))
+            self.show()
+            self._fit()
         self.show()

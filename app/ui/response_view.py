@@ -8,7 +8,7 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt, Signal, Slot
-from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
+from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -405,6 +405,11 @@ class ResponseView(QWidget):
     def sizeHint(self) -> QSize:
         # Wrapping labels would ask for their one-word-per-line height: ask for a usual pane.
         return QSize(380, 480)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        # The verdict's words scroll rather than squeeze the results out of a small window.
+        self.arrival.set_height_cap(event.size().height() * 2 // 7)
 
     # --- what others read -------------------------------------------------------------------
 
