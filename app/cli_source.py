@@ -14,7 +14,7 @@ from app.cli_support import (
     resolve_key,
     say_api_error,
 )
-from app.cli_token import EU_STOP, NoToken, open_api
+from app.cli_token import NoToken, open_api
 from app.exit_codes import ExitCode
 from app.redaction import printable
 
@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 CDN_QUESTION = (
     "Check the key with Segment's CDN instead? This unofficial check puts the key in a web "
     "address sent to cdn.segment.com."
+)
+EU_STOP = (
+    "No source was created: Segment offers the Chatlio source only to workspaces in its US "
+    "region. Use a US workspace."
 )
 CDN_KNOWN_NOTE = f"With a Public API token, '{PROG} source check' tells which source it is."
 

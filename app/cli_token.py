@@ -30,10 +30,6 @@ if TYPE_CHECKING:
 
 TOKEN = "the Public API token"  # noqa: S105 - how sentences name it
 HOW_TO_GIVE = f"Store one with '{PROG} token set', or give it in ${TOKEN_ENV}."
-EU_STOP = (
-    "No source was created: Segment offers the Chatlio source only to workspaces in its US "
-    "region. Use a US workspace."
-)
 
 
 # --- the token every Public API command uses ---------------------------------------------------
