@@ -328,3 +328,28 @@ def test_the_sandbox_s_count_delay_is_waited_for() -> None:
             confirmation = confirm_arrival(client_, sent, wait=60, poll_every=0.2)
     assert confirmation.verdict is Verdict.CONFIRMED
     assert confirmation.requests > 1
+
+
+def test_a_passing_server_error_is_waited_out(counting: tuple[ApiServer, Counting]) -> None:
+    server, answers = counting
+    answers.received = {SENT: 2, STARTED: 1}
+    normal = server.answer
+    failures = iter([True, True])  # the client's two tries of the first poll
+
+    def flaky(seen: Seen) -> Reply:
+        return errors_reply(503, "down") if next(failures, False) else normal(seen)
+
+    server.answer = flaky
+    with client(server) as api:
+        confirmation = confirm_arrival(api, delivered(), wait=10, poll_every=0.01)
+    assert confirmation.verdict is Verdict.CONFIRMED
+
+
+def test_a_lasting_server_error_ends_the_wait(counting: tuple[ApiServer, Counting]) -> None:
+    server, _answers = counting
+    server.answer = lambda seen: errors_reply(503, "down")
+    with client(server) as api:
+        confirmation = confirm_arrival(api, delivered(), wait=30, poll_every=0.01)
+    assert confirmation.verdict is Verdict.FAILED
+    assert confirmation.requests == arrival.MAX_TROUBLES + 1
+    assert "problem on its side" in confirmation.headline

@@ -37,6 +37,10 @@ EVENT_NAMES: tuple[str, ...] = tuple(e.name for e in EVENTS)
 # Delivery Overview's MINUTE granularity: a window of at most 4 hours, starting at most 48 h ago.
 MAX_WINDOW = timedelta(hours=4)
 OLDEST_START = timedelta(hours=48)
+# Failures that may pass (Segment's side, the network, the rate limit): this many in a row are
+# waited out at the next poll's turn; one more ends the wait.
+_PASSING = frozenset({ApiErrorKind.SERVER, ApiErrorKind.UNREACHABLE, ApiErrorKind.RATE_LIMITED})
+MAX_TROUBLES = 2
 DELIVERY_OVERVIEW = "delivery-overview"
 EVENTS_VOLUME = "events-volume"
 
@@ -180,6 +184,7 @@ class _Poller:
         self._requests = 0
         self._started = time.monotonic()
         self._turn = 0  # even: failed-on-ingest's turn, odd: successfully-received's
+        self._troubles = 0  # passing failures in a row
 
     def run(self) -> Confirmation:
         verdict, error = self._loop()
@@ -194,6 +199,7 @@ class _Poller:
             asked_at = time.monotonic()
             try:
                 self._poll()
+                self._troubles = 0
             except PublicApiError as exc:
                 verdict = self._after_failure(exc)
                 if verdict is not None:
@@ -209,12 +215,17 @@ class _Poller:
                 return Verdict.CANCELLED, None
 
     def _after_failure(self, error: PublicApiError) -> Verdict | None:
-        """How a failed request ends the wait, or None when events volume is tried instead."""
+        """How a failed request ends the wait, or None when polling goes on: with events
+        volume instead, or after a passing trouble (the client has retried it already)."""
         if error.kind is ApiErrorKind.CANCELLED or self._cancelled():
             return Verdict.CANCELLED
         if self._via == DELIVERY_OVERVIEW and _unavailable(error):
             log.info("Delivery Overview unavailable (%s): events volume", error.technical)
             self._via, self._received, self._failed = EVENTS_VOLUME, None, None
+            return None
+        if error.kind in _PASSING and self._troubles < MAX_TROUBLES:
+            self._troubles += 1
+            log.info("A count could not be asked (%s); asking again", error.technical)
             return None
         return Verdict.FAILED
 
