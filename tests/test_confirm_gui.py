@@ -3,6 +3,7 @@ the sandbox's Public API counts what its Tracking API received; the verdict show
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Iterator
@@ -247,8 +248,9 @@ def test_real_mode_confirms_with_the_token(qtbot: QtBot, tmp_path: Path) -> None
 
 
 def test_a_refused_token_is_said_in_words_and_never_shown(
-    qtbot: QtBot, tmp_path: Path, sandbox: Sandbox
+    qtbot: QtBot, tmp_path: Path, sandbox: Sandbox, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     session = real_session(tmp_path, sandbox, PLANTED_KEY, PLANTED_TOKEN)
     panel = make_panel(qtbot, session)
     send(qtbot, panel)
@@ -259,6 +261,8 @@ def test_a_refused_token_is_said_in_words_and_never_shown(
     shown_text = everything_shown(panel)
     assert PLANTED_TOKEN not in shown_text
     assert PLANTED_KEY not in shown_text
+    assert PLANTED_TOKEN not in caplog.text
+    assert PLANTED_KEY not in caplog.text
     session.close()
 
 
@@ -282,8 +286,11 @@ def test_without_a_token_a_200_is_explained_and_a_token_offered(
     send(qtbot, panel)
     assert child(panel, QLabel, "arrival_headline").isVisible()
     said = headline(panel) + " " + detail(panel)
-    assert "no Public API token" in said
+    assert (
+        headline(panel) == f"Received by {sandbox.url}, not confirmed: there is no Public API token"
+    )
     assert "200" in said
+    assert "not that Segment did" in said, "a 200 from another address proves less still"
     assert "unknown write key" in said
     assert "Team and Business" in said
     assert "Debugger" in said

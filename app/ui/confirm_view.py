@@ -50,6 +50,14 @@ def _fallback_headline(confirmation: Confirmation) -> str:
     return f"Segment counted {confirmation.counted} of {confirmation.expected} test events"
 
 
+def _address(record: SendRecord) -> str | None:
+    """Where the send's 200s came from; None when that was Segment itself."""
+    from app.segment.endpoint import EU_HOST, US_HOST
+
+    endpoint = next((r.endpoint for r in record.results if r.ok), "").rstrip("/")
+    return None if endpoint in (US_HOST, EU_HOST) else endpoint
+
+
 class ArrivalBox(QScrollArea):
     """Renders the session's last send's confirmation; hidden when there is nothing to say.
 
@@ -183,8 +191,8 @@ class ArrivalBox(QScrollArea):
             self._put(check.status_text(), self._running_detail(check), check.stoppable)
         elif record is not None and record.confirmation is not None:
             self._put(*verdict_text(record.confirmation, record.sandbox), cancel=None)
-        elif self._asks_for_token(record):
-            self._put(words.UNPROVEN_HEADLINE, words.UNPROVEN, cancel=None)
+        elif record is not None and self._asks_for_token(record):
+            self._put(*words.unproven(_address(record)), cancel=None)
         else:
             self._shown = None
             self.hide()
@@ -196,10 +204,9 @@ class ArrivalBox(QScrollArea):
             "meanwhile: the verdict appears here."
         )
 
-    def _asks_for_token(self, record: SendRecord | None) -> bool:
+    def _asks_for_token(self, record: SendRecord) -> bool:
         return (
-            record is not None
-            and record.ended
+            record.ended
             and not record.sandbox
             and not self._session.has_token
             and any(result.ok for result in record.results)

@@ -20,14 +20,31 @@ SANDBOX_NOTE = (
     "nothing reached Segment."
 )
 # Without a Public API token: what a 200 does not prove, and how to have it proved.
-UNPROVEN_HEADLINE = "Arrived at Segment, not confirmed: there is no Public API token"
-UNPROVEN = (
-    "An answer of 200 shows the events reached Segment in good shape, not that Segment kept "
-    "them: it answers 200 even to an unknown write key, and drops such events later. With a "
-    "Segment Public API token (Team and Business plans) this app asks Segment to count the "
-    "test events and says whether they arrived. Without one, open the source's Debugger in "
-    "Segment and search for the test visitor."
+_HOW_TO_PROVE = (
+    "With a Segment Public API token (Team and Business plans) this app asks Segment to count "
+    "the test events and says whether they arrived. Without one, open the source's Debugger "
+    "in Segment and search for the test visitor."
 )
+
+
+def unproven(address: str | None) -> tuple[str, str]:
+    """Headline and detail without a token; `address`: where the 200s came from, None when
+    that was Segment itself."""
+    if address is None:
+        return (
+            "Arrived at Segment, not confirmed: there is no Public API token",
+            "An answer of 200 shows the events reached Segment in good shape, not that "
+            "Segment kept them: it answers 200 even to an unknown write key, and drops such "
+            f"events later. {_HOW_TO_PROVE}",
+        )
+    return (
+        f"Received by {address}, not confirmed: there is no Public API token",
+        f"An answer of 200 from {address} shows it received the events, not that Segment "
+        f"did, nor that it kept them: Segment answers 200 even to an unknown write key. "
+        f"{_HOW_TO_PROVE}",
+    )
+
+
 NOT_ASKED = "So the app did not ask Segment to count the test events."
 STOPPED_LATE = "A request to Segment that was still on its way will end on its own."
 
