@@ -207,6 +207,30 @@ def test_the_key_of_no_source_is_said_and_nothing_is_counted(
     assert not [p for p in paths if "delivery-overview" in p or "volume" in p], paths
 
 
+def test_a_token_that_cannot_see_write_keys_is_said(qtbot: QtBot, session: Session) -> None:
+    with_chatlio_source(session)
+    session.sandbox().public_api.hide_write_keys()
+    panel = make_panel(qtbot, session)
+    send(qtbot, panel)
+    assert verdict(qtbot, session).verdict is Verdict.FAILED
+    assert headline(panel) == (
+        "\u2716 Not confirmed: the token cannot see the sources' write keys."
+    )
+    assert "Source Admin" in detail(panel)
+
+
+def test_a_rate_limit_while_polling_is_waited_out(qtbot: QtBot, session: Session) -> None:
+    with_chatlio_source(session)
+    sandbox = session.sandbox()
+    sandbox.public_api.count_delay = 1.0
+    panel = make_panel(qtbot, session)
+    send(qtbot, panel)
+    qtbot.waitUntil(lambda: "counted" in headline(panel), timeout=10_000)
+    sandbox.public_api.fail_next(429, ms_before_next=500)
+    assert verdict(qtbot, session).verdict is Verdict.CONFIRMED
+    assert sandbox.public_api.pending_faults() == 0
+
+
 # --- real mode: the token, and the key's source ------------------------------------------------
 
 
