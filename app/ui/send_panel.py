@@ -48,6 +48,9 @@ if TYPE_CHECKING:
     from app.sending import SendOutcome
     from app.ui.session import Session
 
+# clock is the confirmation's too (app.ui.confirm_words); this module names it as before.
+__all__ = ["IDLE_TEXT", "SendPanel", "clock", "describe_progress"]
+
 log = logging.getLogger(__name__)
 
 # After Stop, how long to wait for the worker before the panel stops waiting for it.
