@@ -51,7 +51,10 @@ def send_conversation(sandbox: Sandbox, key: str = SANDBOX_KEY) -> tuple[Counter
     return Counter(result.event for result in results), started
 
 
-def test_token_create_check_send_confirm(sandbox: Sandbox) -> None:
+def test_token_create_check_send_confirm(
+    sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     endpoint = parse_api_endpoint(sandbox.public_api_url)
     check = check_token(SANDBOX_TOKEN, [endpoint], retry=FAST)
     assert check.region is Region.LOCAL
@@ -81,6 +84,10 @@ def test_token_create_check_send_confirm(sandbox: Sandbox) -> None:
     )
     assert "per minute" in confirmation.detail or "minute" in confirmation.detail
     assert confirmation.to_json()["verdict"] == "confirmed"
+    shown = [check, created, owner, connections, confirmation, confirmation.to_json(), client]
+    said = caplog.text + "".join(repr(x) + str(x) for x in shown)
+    assert SANDBOX_TOKEN not in said
+    assert SANDBOX_KEY not in repr(created) + repr(owner) + created.describe()
 
 
 def test_the_website_key_is_found_and_named_the_usual_mistake(sandbox: Sandbox) -> None:
