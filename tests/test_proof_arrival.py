@@ -334,7 +334,7 @@ def test_a_passing_server_error_is_waited_out(counting: tuple[ApiServer, Countin
     server, answers = counting
     answers.received = {SENT: 2, STARTED: 1}
     normal = server.answer
-    failures = iter([True, True])  # the client's two tries of the first poll
+    failures = iter([True, True])  # the first two polls (each tried once)
 
     def flaky(seen: Seen) -> Reply:
         return errors_reply(503, "down") if next(failures, False) else normal(seen)
@@ -353,3 +353,45 @@ def test_a_lasting_server_error_ends_the_wait(counting: tuple[ApiServer, Countin
     assert confirmation.verdict is Verdict.FAILED
     assert confirmation.requests == arrival.MAX_TROUBLES + 1
     assert "problem on its side" in confirmation.headline
+
+
+def test_each_poll_is_one_request_even_when_it_fails(counting: tuple[ApiServer, Counting]) -> None:
+    server, _answers = counting
+    server.answer = lambda seen: errors_reply(503, "down")
+    with client(server) as api:
+        confirmation = confirm_arrival(api, delivered(), wait=30, poll_every=0.01)
+    assert len(server.seen) == confirmation.requests  # no retries inside a poll
+
+
+def test_a_rate_limit_while_polling_waits_as_long_as_segment_asks(
+    counting: tuple[ApiServer, Counting],
+) -> None:
+    server, answers = counting
+    answers.received = {SENT: 2, STARTED: 1}
+    normal = server.answer
+    limited = iter([True])
+
+    def once_limited(seen: Seen) -> Reply:
+        if next(limited, False):
+            return errors_reply(429, "Too many", {"msBeforeNext": 2000})
+        return normal(seen)
+
+    server.answer = once_limited
+    reports: list[ArrivalProgress] = []
+    with client(server) as api:
+        confirmation = confirm_arrival(
+            api, delivered(), wait=30, poll_every=0.01, on_progress=reports.append
+        )
+    assert confirmation.verdict is Verdict.CONFIRMED
+    assert reports[0].next_poll_in_s > 1  # the asked 2 s, not the 0.01 s of poll_every
+
+
+def test_a_wait_that_ends_on_a_failure_says_the_failure(
+    counting: tuple[ApiServer, Counting],
+) -> None:
+    server, _answers = counting
+    server.answer = lambda seen: errors_reply(503, "down")
+    with client(server) as api:
+        confirmation = confirm_arrival(api, delivered(), wait=0.05, poll_every=0.1)
+    assert confirmation.verdict is Verdict.FAILED
+    assert confirmation.requests == 1

@@ -37,8 +37,9 @@ EVENT_NAMES: tuple[str, ...] = tuple(e.name for e in EVENTS)
 # Delivery Overview's MINUTE granularity: a window of at most 4 hours, starting at most 48 h ago.
 MAX_WINDOW = timedelta(hours=4)
 OLDEST_START = timedelta(hours=48)
-# Failures that may pass (Segment's side, the network, the rate limit): this many in a row are
-# waited out at the next poll's turn; one more ends the wait.
+# Failures that may pass (Segment's side, the network, the rate limit): each request is tried
+# once (the poll paces them, not the client's retries), and this many failures in a row are
+# asked again at the next poll's turn; one more ends the wait.
 _PASSING = frozenset({ApiErrorKind.SERVER, ApiErrorKind.UNREACHABLE, ApiErrorKind.RATE_LIMITED})
 MAX_TROUBLES = 2
 DELIVERY_OVERVIEW = "delivery-overview"
@@ -185,30 +186,34 @@ class _Poller:
         self._started = time.monotonic()
         self._turn = 0  # even: failed-on-ingest's turn, odd: successfully-received's
         self._troubles = 0  # passing failures in a row
+        self._trouble: PublicApiError | None = None  # the last of them
 
     def run(self) -> Confirmation:
+        if self._expected <= 0:
+            return self._ended(Verdict.NOT_COUNTED)
         verdict, error = self._loop()
         return self._ended(verdict, error)
 
     def _loop(self) -> tuple[Verdict, PublicApiError | None]:
-        if self._expected <= 0:
-            return Verdict.NOT_COUNTED, None
         while True:
             if self._cancelled():
                 return Verdict.CANCELLED, None
-            asked_at = time.monotonic()
+            next_at = time.monotonic() + self._poll_every
             try:
                 self._poll()
-                self._troubles = 0
+                self._troubles, self._trouble = 0, None
             except PublicApiError as exc:
                 verdict = self._after_failure(exc)
                 if verdict is not None:
                     return verdict, exc
+                if exc.wait is not None:  # the rate limit: no sooner than Segment asked
+                    next_at = max(next_at, time.monotonic() + exc.wait)
             verdict = self._verdict()
             if verdict is not None:
                 return verdict, None
-            next_at = asked_at + self._poll_every
             if next_at - self._started > self._wait:
+                if self._trouble is not None:  # the last request failed: say why
+                    return Verdict.FAILED, self._trouble
                 return Verdict.NOT_COUNTED, None
             self._report(next_at - time.monotonic())
             if self._sleep(next_at - time.monotonic()):
@@ -225,6 +230,7 @@ class _Poller:
             return None
         if error.kind in _PASSING and self._troubles < MAX_TROUBLES:
             self._troubles += 1
+            self._trouble = error
             log.info("A count could not be asked (%s); asking again", error.technical)
             return None
         return Verdict.FAILED
@@ -241,11 +247,11 @@ class _Poller:
         source_id, names = self._delivered.source_id, self._names
         self._requests += 1
         if self._via == EVENTS_VOLUME:
-            self._received = self._client.events_volume(source_id, start, end, names)
+            self._received = self._client.events_volume(source_id, start, end, names, once=True)
         elif self._turn % 2 == 0:
-            self._failed = self._client.failed_on_ingest(source_id, start, end, names)
+            self._failed = self._client.failed_on_ingest(source_id, start, end, names, once=True)
         else:
-            self._received = self._client.delivered(source_id, start, end, names)
+            self._received = self._client.delivered(source_id, start, end, names, once=True)
         self._turn += 1
 
     def _window(self) -> tuple[datetime, datetime]:

@@ -184,9 +184,18 @@ class PublicApiClient:
         return self._listing(path, "warehouses", WAREHOUSES_CALL, answers.connection)
 
     def delivered(
-        self, source_id: str, start: datetime, end: datetime, event_names: Sequence[str]
+        self,
+        source_id: str,
+        start: datetime,
+        end: datetime,
+        event_names: Sequence[str],
+        *,
+        once: bool = False,
     ) -> Counts:
-        """Delivery Overview (beta) successfully-received, by event name, per minute."""
+        """Delivery Overview (beta) successfully-received, by event name, per minute.
+
+        `once`: a single try, no retry or wait (a poller paces its own requests).
+        """
         query = params.delivery_overview(
             source_id, start, end, group_by=["eventName"], event_names=event_names
         )
@@ -195,10 +204,17 @@ class PublicApiClient:
             DELIVERED_CALL,
             query,
             answers.delivery_counts,
+            once=once,
         )
 
     def failed_on_ingest(
-        self, source_id: str, start: datetime, end: datetime, event_names: Sequence[str]
+        self,
+        source_id: str,
+        start: datetime,
+        end: datetime,
+        event_names: Sequence[str],
+        *,
+        once: bool = False,
     ) -> Counts:
         """Delivery Overview (beta) failed-on-ingest, by discard reason and event name."""
         query = params.delivery_overview(
@@ -209,15 +225,25 @@ class PublicApiClient:
             event_names=event_names,
         )
         return self._counts(
-            "delivery-overview/failed-on-ingest", FAILED_CALL, query, answers.delivery_counts
+            "delivery-overview/failed-on-ingest",
+            FAILED_CALL,
+            query,
+            answers.delivery_counts,
+            once=once,
         )
 
     def events_volume(
-        self, source_id: str, start: datetime, end: datetime, event_names: Sequence[str]
+        self,
+        source_id: str,
+        start: datetime,
+        end: datetime,
+        event_names: Sequence[str],
+        *,
+        once: bool = False,
     ) -> Counts:
         """`GET /events/volume` by event name, per minute: where Delivery Overview is not."""
         query = params.events_volume(source_id, start, end, event_names=event_names)
-        return self._counts("events/volume", VOLUME_CALL, query, answers.volume_counts)
+        return self._counts("events/volume", VOLUME_CALL, query, answers.volume_counts, once=once)
 
     # --- pages ----------------------------------------------------------------------------
 
@@ -234,24 +260,27 @@ class PublicApiClient:
         call: Call,
         query: params.Query,
         parse: Callable[[Mapping[str, Any]], Counts],
+        *,
+        once: bool = False,
     ) -> Counts:
         total = 0
         rows: list[CountRow] = []
-        for data in self._pages(path, call, query):
+        for data in self._pages(path, call, query, once=once):
             counts = self._parsed(call, parse, data)
             total += counts.total
             rows.extend(counts.rows)
         return Counts(total, tuple(rows))
 
-    def _pages(self, path: str, call: Call, query: params.Query) -> Iterator[Mapping[str, Any]]:
+    def _pages(
+        self, path: str, call: Call, query: params.Query, *, once: bool = False
+    ) -> Iterator[Mapping[str, Any]]:
         """Every page's `data`, following `pagination.next`, all within one deadline."""
         deadline = Deadline(self._call_seconds)
         seen: set[str] = set()
         cursor: str | None = None
         for _ in range(MAX_PAGES):
-            data = self._request(
-                "GET", path, call, [*query, *params.page(cursor)], deadline=deadline
-            )
+            page = [*query, *params.page(cursor)]
+            data = self._request("GET", path, call, page, deadline=deadline, once=once)
             yield data
             cursor = self._parsed(call, answers.next_cursor, data)
             if cursor is None:
@@ -293,8 +322,10 @@ class PublicApiClient:
         *,
         body: Mapping[str, Any] | None = None,
         deadline: Deadline | None = None,
+        once: bool = False,
     ) -> Mapping[str, Any]:
-        """The answer's `data`, after the tries and waits the deadline allows."""
+        """The answer's `data`, after the tries and waits the deadline allows (`once`: one
+        try, for a caller that paces its own requests; a 429's wait is on the error)."""
         if self._unusable is not None:
             raise PublicApiError(ApiErrorKind.UNREACHABLE, self._unusable, call=call.what)
         deadline = deadline or Deadline(self._call_seconds)
@@ -312,7 +343,7 @@ class PublicApiClient:
                 return self._data(call, exchange)
             failure, delay = self._judged(call, exchange, tries)
             log.info("%s /%s try %d -> %s", method, path, tries, exchange.summary)
-            if delay is None or tries >= self._retry.max_attempts:
+            if delay is None or once or tries >= self._retry.max_attempts:
                 raise failure
             if delay + MIN_ATTEMPT_SECONDS > deadline.left():
                 if failure.kind is ApiErrorKind.RATE_LIMITED:

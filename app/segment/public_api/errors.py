@@ -40,8 +40,10 @@ class PublicApiError(Exception):
         call: str,
         status: int | None = None,
         technical: str = "",
+        wait: float | None = None,
     ) -> None:
         super().__init__(sentence)
+        self.wait = wait  # RATE_LIMITED: the seconds Segment asked to wait, if it said
         self.kind = kind
         self.sentence = sentence
         self.call = call
@@ -133,7 +135,7 @@ def refused(
     else:
         kind = ApiErrorKind.INVALID
         text = f"Segment refused to {call.what}.{said or ' It gave no reason.'}"
-    return PublicApiError(kind, text, call=call.what, status=status, technical=technical)
+    return PublicApiError(kind, text, call=call.what, status=status, technical=technical, wait=wait)
 
 
 # Why a connection failed, by the Tracking client's classification of httpx's errors.
