@@ -342,7 +342,7 @@ class PublicApiClient:
             if reply is not None and 200 <= reply.status < 300:
                 return self._data(call, exchange)
             failure, delay = self._judged(call, exchange, tries)
-            log.info("%s /%s try %d -> %s", method, path, tries, exchange.summary)
+            log.info("%s /%s try %d -> %s", method, path, tries, self._safe(exchange.summary))
             if delay is None or once or tries >= self._retry.max_attempts:
                 raise failure
             if delay + MIN_ATTEMPT_SECONDS > deadline.left():
