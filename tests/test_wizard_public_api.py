@@ -415,9 +415,7 @@ def test_in_sandbox_mode_the_whole_flow_needs_no_account(qtbot: QtBot, tmp_path:
     assert "Chatlio source" in owner.text()
     go_next(qtbot, wizard)
     assert wizard.currentId() == PageId.TEST
-    owner_now = wizard.trial.key_owner
-    assert owner_now is not None
-    assert owner_now.is_chatlio
+    assert wizard.trial.key_owner is None, "a real key's source only, never the sandbox's"
     running = wizard.trial.running_sandbox()
     assert running is not None, "the test page sends to the sandbox that has the source"
     assert wizard.session.token_location is None, "no token of anyone's was needed"

@@ -136,7 +136,7 @@ class SetupDraft:
             session.set_key(self.key.key, self.key.location)
         session.use_sandbox = self.sandbox
         owner = self.owner_of_key()
-        if owner is not None:
+        if owner is not None and not self.sandbox:  # a real key's source, never the sandbox's
             session.key_owner = owner
         settings.setup_complete = True
         settings.sync()

@@ -44,7 +44,7 @@ class TestEventsPage(Page):
         key = None if draft.key is None else (draft.key.key, draft.key.location)
         self._trial.stage(draft.source_name, draft.sandbox, key)
         owner = draft.owner_of_key()
-        if owner is not None:
+        if owner is not None and not draft.sandbox:  # the sandbox's is found when needed
             self._trial.key_owner = owner  # which source Segment's counts are asked about
         if draft.sandbox:
             self.setSubTitle(
