@@ -435,3 +435,31 @@ def test_enter_checks_the_token_and_then_closes(
     assert focused is child(dialog, QPushButton, "close_token_dialog")
     with qtbot.waitSignal(dialog.rejected):
         qtbot.keyClick(focused, Qt.Key.Key_Return)
+
+
+@pytest.mark.parametrize("sandbox", [False, True], ids=["segment", "sandbox"])
+def test_every_control_in_the_dialog_has_a_name_and_its_own_mnemonic(
+    qtbot: QtBot, tmp_path: Path, sandbox: bool
+) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QAbstractButton, QLabel, QLineEdit
+
+    session = make_session(tmp_path, SessionTokenStore(), sandbox=sandbox)
+    try:
+        dialog = open_dialog(qtbot, session)
+        controls = [
+            widget
+            for widget in dialog.findChildren(QWidget)
+            if isinstance(widget, QAbstractButton | QLineEdit)
+            and widget.focusPolicy() & Qt.FocusPolicy.TabFocus
+        ]
+        assert [w.objectName() for w in controls if not w.accessibleName()] == []
+        texts = [
+            w.text()
+            for w in dialog.findChildren(QWidget)
+            if isinstance(w, QAbstractButton | QLabel) and w.isVisible()
+        ]
+        keys = [t[t.index("&") + 1].lower() for t in texts if "&" in t and "&&" not in t]
+        assert len(keys) == len(set(keys)), keys
+    finally:
+        session.close()

@@ -139,6 +139,7 @@ class TokenEntry(QWidget):
         )
         self._sandbox_check = QPushButton("Show the sandbox's &workspace")
         self._sandbox_check.setObjectName("check_sandbox_token")
+        self._sandbox_check.setAccessibleName("Ask the built-in sandbox for its workspace")
         self._sandbox_note = text_label(SANDBOX_EXPLANATION)
         self._delete = QPushButton("&Delete the stored token")
         self._delete.setObjectName("delete_token")
@@ -433,7 +434,7 @@ class TokenDialog(QDialog):
         slug = check.workspace.slug if check is not None and not session.use_sandbox else None
         slug = slug or session.settings.workspace_slug or None
         tokens_page = LinkButton(
-            "Open Segment's &Tokens page",
+            "Open Segment's Tokens &page",
             lambda: links.access_tokens(slug),
             "Open Segment's Access Management Tokens page",
             "open_tokens",
@@ -448,9 +449,11 @@ class TokenDialog(QDialog):
         help_button = buttons.button(QDialogButtonBox.StandardButton.Help)
         help_button.setAutoDefault(False)
         help_button.setObjectName("token_help")
+        help_button.setAccessibleName("Help on the Public API token")
         self._close = buttons.button(QDialogButtonBox.StandardButton.Close)
         self._close.setAutoDefault(False)  # Enter in the field checks the token
         self._close.setObjectName("close_token_dialog")
+        self._close.setAccessibleName("Close the token window")
         # The explanation scrolls, so that a small window (or 2x scaling) clips nothing.
         about = QWidget()
         about_layout = QVBoxLayout(about)
