@@ -480,3 +480,55 @@ def test_every_public_api_call_runs_off_the_gui_thread(
     called = {name for name, _ in threads}
     assert {"workspace", "create_source", "sources"} <= called, called
     assert all(thread is not threading.main_thread() for _, thread in threads)
+
+
+def visible_mnemonics(wizard: SetupWizard) -> list[str]:
+    from PySide6.QtWidgets import QAbstractButton, QWidget
+
+    texts = [
+        widget.text()
+        for widget in wizard.findChildren(QWidget)
+        if isinstance(widget, QAbstractButton | QLabel) and widget.isVisible()
+    ]
+    return [t[t.index("&") + 1].lower() for t in texts if "&" in t and "&&" not in t]
+
+
+def test_each_page_keeps_its_mnemonics_unique_with_the_token_controls(
+    qtbot: QtBot, tmp_path: Path, sandbox: Sandbox
+) -> None:
+    wizard = make_wizard(qtbot, tmp_path, us(sandbox))
+    seen: dict[int, list[str]] = {}
+    seen[wizard.currentId()] = visible_mnemonics(wizard)
+    choose_region(qtbot, wizard, "us")
+    enter_token(qtbot, wizard, "use_token", SANDBOX_TOKEN)
+    to_source_page(qtbot, wizard)
+    seen[wizard.currentId()] = visible_mnemonics(wizard)
+    click(qtbot, button(wizard, "create_source"))
+    notice = page_notice(wizard, "create_notice")
+    qtbot.waitUntil(lambda: notice_kind(notice) is not None, timeout=20_000)
+    seen[PageId.SOURCE + 100] = visible_mnemonics(wizard)
+    go_next(qtbot, wizard)
+    seen[wizard.currentId()] = visible_mnemonics(wizard)
+    go_next(qtbot, wizard)
+    go_next(qtbot, wizard)
+    tick_chatlio(qtbot, wizard)
+    go_next(qtbot, wizard)
+    seen[wizard.currentId()] = visible_mnemonics(wizard)
+    for page, keys in seen.items():
+        assert len(keys) == len(set(keys)), (page, keys)
+
+
+def test_without_a_token_the_offers_keep_mnemonics_unique(qtbot: QtBot, tmp_path: Path) -> None:
+    wizard = make_wizard(qtbot, tmp_path)
+    pages = []
+    choose_region(qtbot, wizard, "us")
+    pages.append(visible_mnemonics(wizard))
+    to_source_page(qtbot, wizard)
+    pages.append(visible_mnemonics(wizard))
+    go_next(qtbot, wizard)
+    use_key(qtbot, wizard, WEBSITE_KEY)
+    assert button(wizard, "cdn_lookup").isVisible()
+    assert button(wizard, "use_token_key").isVisible()
+    pages.append(visible_mnemonics(wizard))
+    for keys in pages:
+        assert len(keys) == len(set(keys)), keys

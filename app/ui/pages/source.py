@@ -107,7 +107,7 @@ class SourcePage(Page):
         self._create_notice = Notice()
         self._create_notice.setObjectName("create_notice")
         self._open_created = LinkButton(
-            "Open the &new source in Segment",
+            "Open the new source in Se&gment",
             lambda: self._source_url("overview"),
             "Open the new source in Segment",
             "open_created",
