@@ -11,7 +11,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 import shiboken6
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.ui import confirm_words as words
 from app.ui.worker import run_in_background
@@ -247,10 +247,6 @@ class ArrivalCheck(QObject):
             del _running[id(self.record)]
         self.changed.emit()
         self.session.changed.emit()  # views that came after the check started follow too
-
-    @Slot()
-    def on_cancel_clicked(self) -> None:
-        self.cancel()
 
 
 def running_check(record: SendRecord | None) -> ArrivalCheck | None:

@@ -119,10 +119,6 @@ class ArrivalBox(QScrollArea):
 
     # --- what others read -------------------------------------------------------------------
 
-    def check(self) -> ArrivalCheck | None:
-        """The running check shown, if any."""
-        return self._check
-
     def set_height_cap(self, pixels: int) -> None:
         """At most this tall; the words scroll beyond it."""
         self._cap = max(1, pixels)
