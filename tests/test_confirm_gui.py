@@ -203,6 +203,7 @@ def test_the_key_of_no_source_is_said_and_nothing_is_counted(
     assert headline(panel).startswith("\u2716 Not confirmed: no source")
     assert "did not ask" in detail(panel)
     assert "Create the Chatlio source" in detail(panel)
+    assert "count is the built-in sandbox's" not in detail(panel), "no count was made"
     paths = [r.path for r in session.sandbox().requests()]
     assert not [p for p in paths if "delivery-overview" in p or "volume" in p], paths
 

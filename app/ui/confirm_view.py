@@ -32,16 +32,16 @@ OK_MARK, FAIL_MARK, STOP_MARK = "\u2714", "\u2716", "\u25a0"
 
 def verdict_text(confirmation: Confirmation, sandbox: bool) -> tuple[str, str]:
     """The headline with its mark, and the detail: what to check, the per-minute caveat."""
-    from app.proof.arrival import Verdict
+    from app.proof.arrival import PER_MINUTE_CAVEAT, Verdict
 
     verdict = confirmation.verdict
     mark = {Verdict.CONFIRMED: OK_MARK, Verdict.CANCELLED: STOP_MARK}.get(verdict, FAIL_MARK)
     headline = confirmation.headline or _fallback_headline(confirmation)
     parts = [confirmation.detail.strip()] if confirmation.detail.strip() else []
     counted = verdict in (Verdict.CONFIRMED, Verdict.DISCARDED, Verdict.NOT_COUNTED)
-    if counted and "minute" not in confirmation.detail:  # the core's words may say it already
-        parts.append(words.CAVEAT)
-    if sandbox and verdict is not Verdict.CANCELLED:
+    if counted and PER_MINUTE_CAVEAT not in confirmation.detail:
+        parts.append(PER_MINUTE_CAVEAT)
+    if sandbox and counted:
         parts.append(words.SANDBOX_NOTE)
     return f"{mark} {headline.rstrip('.')}.", "\n\n".join(parts)
 

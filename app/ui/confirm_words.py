@@ -9,12 +9,6 @@ if TYPE_CHECKING:
     from app.proof.arrival import ArrivalProgress, Confirmation
     from app.proof.key_owner import KeyOwner
 
-# Counts are per source, event name and minute (Segment's Delivery Overview and events volume).
-CAVEAT = (
-    "Segment counts events per source, event name and minute, so real chats in the same "
-    "minutes are counted too: this shows that Segment counted at least the events sent, not "
-    "these exact events."
-)
 SANDBOX_NOTE = (
     "This count is the built-in sandbox's, given the way Segment's Public API gives it: "
     "nothing reached Segment."
