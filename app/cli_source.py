@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from app.segment.public_api.models import Source
 
 CDN_QUESTION = (
-    "Check the key with Segment's CDN instead? This unofficial check puts the key in a web "
+    "Check the key with Segment's CDN{instead}? This unofficial check puts the key in a web "
     "address sent to cdn.segment.com."
 )
 EU_STOP = (
@@ -136,7 +136,7 @@ def _check(args: argparse.Namespace, stdin: TextIO | None, out: TextIO, secrets:
                 f"{exc}\nOr check without a token: {PROG} source check --cdn"
             ) from None
         print(str(exc), file=sys.stderr)
-        return _cdn(args, key, stdin, out)
+        return _cdn(args, key, stdin, out, instead=True)
     print(printable(access.check.describe()), file=out)
     print(f"Looking for the write key from {key.origin} among its sources (not shown).", file=out)
     with access.client() as client:
@@ -151,13 +151,21 @@ def _check(args: argparse.Namespace, stdin: TextIO | None, out: TextIO, secrets:
     return ExitCode.OK if owner.is_chatlio else ExitCode.FAILED
 
 
-def _cdn(args: argparse.Namespace, key: KeyChoice, stdin: TextIO | None, out: TextIO) -> int:
+def _cdn(
+    args: argparse.Namespace,
+    key: KeyChoice,
+    stdin: TextIO | None,
+    out: TextIO,
+    *,
+    instead: bool = False,
+) -> int:
     """The unofficial, token-free check: asked first on a terminal, unless --yes."""
     from app.proof.cdn import CDN_HOST, CdnAnswer, cdn_lookup
 
     endpoint = api_endpoint(args.cdn_endpoint)
     ask = not args.yes and stdin is not None and stdin.isatty()
-    if ask and stdin is not None and not ask_yes_no(CDN_QUESTION, stdin):
+    question = CDN_QUESTION.format(instead=" instead" if instead else "")
+    if ask and stdin is not None and not ask_yes_no(question, stdin):
         print("Nothing was checked.", file=out)
         return ExitCode.FAILED
     check = cdn_lookup(key.key, base_url=endpoint.base_url if endpoint else CDN_HOST)
