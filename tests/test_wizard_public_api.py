@@ -116,7 +116,15 @@ def enter_token(qtbot: QtBot, wizard: SetupWizard, name: str, token: str) -> Tok
     qtbot.waitUntil(lambda: not dialog.entry.is_busy(), timeout=20_000)
     assert notice_kind_of(dialog) is Kind.OK, dialog.entry.status_text()
     dialog.accept()
+    back_to(qtbot, wizard)
     return dialog
+
+
+def back_to(qtbot: QtBot, wizard: SetupWizard) -> None:
+    """The wizard active again after its dialog closed (a desktop's window manager does this;
+    Xvfb has none)."""
+    wizard.activateWindow()
+    qtbot.waitUntil(wizard.isActiveWindow)
 
 
 def notice_kind_of(dialog: TokenDialog) -> Kind | None:
@@ -532,3 +540,52 @@ def test_without_a_token_the_offers_keep_mnemonics_unique(qtbot: QtBot, tmp_path
     pages.append(visible_mnemonics(wizard))
     for keys in pages:
         assert len(keys) == len(set(keys)), keys
+
+
+# --- the keyboard ----------------------------------------------------------------------------
+
+
+def test_the_token_by_keyboard_alone_then_enter_goes_on(
+    qtbot: QtBot, tmp_path: Path, sandbox: Sandbox
+) -> None:
+    from PySide6.QtCore import Qt
+
+    wizard = make_wizard(qtbot, tmp_path, us(sandbox))
+    use_token = button(wizard, "use_token")
+    use_token.setFocus()
+    qtbot.keyClick(use_token, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: isinstance(QApplication.activeModalWidget(), TokenDialog))
+    dialog = QApplication.activeModalWidget()
+    assert isinstance(dialog, TokenDialog)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is dialog.entry.edit)
+    qtbot.keyClicks(dialog.entry.edit, SANDBOX_TOKEN)
+    qtbot.keyClick(dialog.entry.edit, Qt.Key.Key_Return)  # checked, then kept
+    qtbot.waitUntil(lambda: wizard.session.token_location is not None, timeout=20_000)
+    closer = QApplication.focusWidget()
+    assert closer is dialog.findChild(QPushButton, "close_token_dialog")
+    with qtbot.waitSignal(dialog.rejected):
+        qtbot.keyClick(closer, Qt.Key.Key_Return)
+    back_to(qtbot, wizard)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is use_token)
+    assert button(wizard, "region_us").isChecked(), "the token answered the region"
+    qtbot.keyClick(use_token, Qt.Key.Key_Return)  # Enter: on with the wizard, not the dialog
+    assert wizard.currentId() == PageId.SOURCE
+
+
+def test_after_create_the_focus_is_on_next(qtbot: QtBot, tmp_path: Path, sandbox: Sandbox) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QWizard
+
+    wizard = make_wizard(qtbot, tmp_path, us(sandbox))
+    choose_region(qtbot, wizard, "us")
+    enter_token(qtbot, wizard, "use_token", SANDBOX_TOKEN)
+    to_source_page(qtbot, wizard)
+    create = button(wizard, "create_source")
+    create.setFocus()
+    qtbot.keyClick(create, Qt.Key.Key_Space)
+    notice = page_notice(wizard, "create_notice")
+    qtbot.waitUntil(lambda: notice_kind(notice) is not None, timeout=20_000)
+    next_button = wizard.button(QWizard.WizardButton.NextButton)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is next_button)
+    qtbot.keyClick(next_button, Qt.Key.Key_Return)
+    assert wizard.currentId() == PageId.WRITE_KEY

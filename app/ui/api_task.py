@@ -48,6 +48,7 @@ class ApiTask(QWidget):
         self._generation = 0
         self._cancel_token: CancelToken | None = None
         self._on_cancelled: Callable[[], None] | None = None
+        self._focus_after: QWidget | None = None
         self._bar = QProgressBar()
         self._bar.setRange(0, 0)
         self._bar.setMaximumWidth(120)
@@ -79,18 +80,26 @@ class ApiTask(QWidget):
         on_done: Callable[[T], None],
         on_failed: Callable[[BaseException], None],
         on_cancelled: Callable[[], None] | None = None,
+        focus_after: QWidget | None = None,
     ) -> None:
         """Run `work(cancel)` on a worker thread; `on_done` / `on_failed` get its outcome on
-        the GUI thread, unless Cancel was pressed first (then `on_cancelled`)."""
+        the GUI thread, unless Cancel was pressed first (then `on_cancelled`).
+
+        With `focus_after` (a call the user started from a button that turns off meanwhile),
+        Cancel takes the focus while it runs, and `focus_after` gets it when it ends.
+        """
         if self._cancel_token is not None:
             self._cancel_token.cancel()
         self._generation += 1
         generation = self._generation
         cancel = CancelToken()
         self._cancel_token, self._on_cancelled = cancel, on_cancelled
+        self._focus_after = focus_after
         self._label.setText(text)
         self._bar.setAccessibleName(text)
         self.show()
+        if focus_after is not None:
+            self._cancel.setFocus()
         self.running_changed.emit(True)
 
         def done(value: T) -> None:
@@ -110,9 +119,17 @@ class ApiTask(QWidget):
         if generation != self._generation or self._cancel_token is None:
             return False
         self._cancel_token = None
-        self.hide()
-        self.running_changed.emit(False)
+        self.running_changed.emit(False)  # first: what the focus goes to may turn on now
+        self._hide()
         return True
+
+    def _hide(self) -> None:
+        """Hidden; the focus, if Cancel had it, goes where the caller asked (not just on)."""
+        target, self._focus_after = self._focus_after, None
+        had_focus = self._cancel.hasFocus()
+        self.hide()
+        if had_focus and target is not None and target.isVisible() and target.isEnabled():
+            target.setFocus()
 
     @Slot()
     def on_cancel_clicked(self) -> None:
@@ -126,7 +143,7 @@ class ApiTask(QWidget):
         token.cancel()
         self._generation += 1
         self._cancel_token = None
-        self.hide()
         self.running_changed.emit(False)
+        self._hide()
         if callback is not None:
             callback()

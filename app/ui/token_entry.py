@@ -287,6 +287,7 @@ class TokenEntry(QWidget):
             lambda check: self._on_checked(token, check, keep_in_keyring),
             self._on_check_failed,
             lambda: self._status.show_message(Kind.INFO, "Cancelled: the token was not kept."),
+            focus_after=self.edit,
         )
 
     def _on_checked(self, token: str, check: TokenCheck, keep_in_keyring: bool) -> None:
@@ -305,6 +306,7 @@ class TokenEntry(QWidget):
             lambda location: self._on_saved(token, check, location),
             lambda error: self._on_save_failed(token, check, error),
             lambda: self._on_save_failed(token, check, None),
+            focus_after=self.edit,
         )
 
     def _on_saved(self, token: str, check: TokenCheck, location: str) -> None:
@@ -383,7 +385,13 @@ class TokenEntry(QWidget):
             self.show_held()
             self.taken.emit(check)
 
-        self.task.start("Asking the sandbox…", work, done, self._on_check_failed)
+        self.task.start(
+            "Asking the sandbox…",
+            work,
+            done,
+            self._on_check_failed,
+            focus_after=self._sandbox_check,
+        )
 
     @Slot()
     def on_delete_clicked(self) -> None:
@@ -407,7 +415,13 @@ class TokenEntry(QWidget):
             self._status.show_message(Kind.OK, f"The token was deleted from {location}.")
             self.refresh()
 
-        self.task.start("Deleting the token from the keyring…", work, done, self._on_delete_failed)
+        self.task.start(
+            "Deleting the token from the keyring…",
+            work,
+            done,
+            self._on_delete_failed,
+            focus_after=self.edit,
+        )
 
     def _on_delete_failed(self, error: BaseException) -> None:
         self._status.show_message(

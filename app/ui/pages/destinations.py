@@ -102,7 +102,7 @@ class DestinationsPage(Page):
         box.addWidget(self._connected_notice)
         return group
 
-    def _list_connections(self) -> None:
+    def _list_connections(self, focus_after: QWidget | None = None) -> None:
         api = api_session(self._trial, self._draft)
         source_id = self._draft.source_id()
         self._refresh.setVisible(api.has_token and source_id is not None)
@@ -121,7 +121,6 @@ class DestinationsPage(Page):
         api.proxy  # noqa: B018 - read the settings here, on the GUI thread
         self._connected_text.setText("What Segment says the source sends to:")
         self._connected_notice.clear()
-        self._refresh.setEnabled(False)
 
         def work(cancel: CancelToken) -> SourceConnections:
             from app.proof.connections import source_connections
@@ -134,11 +133,10 @@ class DestinationsPage(Page):
             work,
             self._on_connections,
             self._on_connections_failed,
-            lambda: self._refresh.setEnabled(True),
+            focus_after=focus_after,
         )
 
     def _on_connections(self, connections: SourceConnections) -> None:
-        self._refresh.setEnabled(True)
         self._connected.clear()
         for kind, items in (
             ("Destination", connections.destinations),
@@ -172,12 +170,12 @@ class DestinationsPage(Page):
         tree.setMaximumHeight(height)
 
     def _on_connections_failed(self, error: BaseException) -> None:
-        self._refresh.setEnabled(True)
         self._connected_notice.show_message(Kind.WARNING, failure_sentence(error))
 
     @Slot()
     def on_refresh_clicked(self) -> None:
-        self._list_connections()
+        if not self._connected_task.is_running():
+            self._list_connections(focus_after=self._refresh)
 
     def cleanupPage(self) -> None:
         self._connected_task.cancel()

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QVBoxLayout,
     QWidget,
+    QWizard,
 )
 
 from app.key_storage import SESSION_LOCATION, KeyStorage
@@ -133,6 +134,11 @@ class SourcePage(Page):
         self._use_token.clicked.connect(self.on_use_token_clicked)
         trial.changed.connect(self.on_trial_changed)
         return group
+
+    def _next_button(self) -> QWidget | None:
+        """Where the focus goes once the source is made: on with the wizard."""
+        wizard = self.wizard()
+        return wizard.button(QWizard.WizardButton.NextButton) if wizard is not None else None
 
     def _api(self) -> Session:
         return api_session(self._trial, self._draft)
@@ -296,6 +302,7 @@ class SourcePage(Page):
                 "Cancelled. If Segment had already received the request, the source may exist "
                 "anyway: look in your list of sources in Segment before trying again.",
             ),
+            focus_after=self._next_button(),
         )
 
     def _on_created(self, created: CreatedSource) -> None:
@@ -338,6 +345,7 @@ class SourcePage(Page):
             lambda result: self._on_key_saved(made, source.name, key, result),
             lambda error: self._on_key_save_failed(made, source.name, key, error),
             lambda: self._on_key_save_failed(made, source.name, key, None),
+            focus_after=self._next_button(),
         )
 
     def _on_key_saved(self, made: str, name: str, key: str, result: SaveResult) -> None:

@@ -277,6 +277,7 @@ class WriteKeyPage(Page):
             work,
             self._on_cdn_answered,
             lambda error: self._owner.show_message(Kind.INFO, failure_sentence(error)),
+            focus_after=self._cdn,
         )
 
     def _on_cdn_answered(self, check: CdnCheck) -> None:
