@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, QSize, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QCheckBox, QWidget
+from PySide6.QtWidgets import QApplication, QCheckBox, QLineEdit, QPushButton, QWidget
 
 
 def settle(ms: int = 80) -> None:
@@ -187,6 +187,27 @@ def render_token_screens(out: Path, home: Path) -> list[Path]:
         dialog.reject()
         shots += shoot(window, out, "main-03-token-held")
         window.close()
+
+        # The wizard with that token: its workspace, the create button, a website's key.
+        wizard = SetupWizard(session, SendPanel)
+        wizard.show()
+        settle(200)
+        wizard.add_remaining_pages()
+        wizard.restart()
+        shots += shoot(wizard, out, "wizard-real-01-welcome-token")
+        wizard.next()
+        shots += shoot(wizard, out, "wizard-real-02-source-token")
+        wizard.next()
+        page = wizard.currentPage()
+        edit = page.findChild(QLineEdit, "write_key")
+        assert edit is not None
+        edit.setText("sandbox-website-key")
+        page.findChild(QPushButton, "session_only").click()  # type: ignore[union-attr]
+        whose = page.findChild(Notice, "owner_notice")
+        assert whose is not None
+        settle_until(lambda: whose.kind is Kind.WARNING, "the key check")
+        shots += shoot(wizard, out, "wizard-real-03-website-key")
+        wizard.discard()
         session.close()
 
     settings = AppSettings(str(home / "sandbox.ini"))
