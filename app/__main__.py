@@ -7,35 +7,52 @@ from collections.abc import Sequence
 
 from app.exit_codes import ExitCode
 
+# The options the app's window takes, each with one address, for this run only.
+GUI_OPTIONS = ("--endpoint", "--api-endpoint")
 
-def gui_endpoint(args: Sequence[str]) -> str | None:
-    """The URL of `--endpoint URL` (or `--endpoint=URL`) given with no command, else None."""
-    if len(args) == 2 and args[0] == "--endpoint":
-        return args[1]
-    if len(args) == 1 and args[0].startswith("--endpoint="):
-        return args[0].partition("=")[2]
-    return None
+
+def gui_addresses(args: Sequence[str]) -> dict[str, str] | None:
+    """`--endpoint URL` and `--api-endpoint URL` (or `--option=URL`) with no command: the
+    addresses by option, {} for no arguments at all; None when the arguments are a command."""
+    found: dict[str, str] = {}
+    rest = list(args)
+    while rest:
+        option, _, value = rest.pop(0).partition("=")
+        if option not in GUI_OPTIONS or option in found:
+            return None
+        if not value:
+            if not rest:
+                return None
+            value = rest.pop(0)
+        found[option] = value
+    return found
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    address = gui_endpoint(args)
-    if not args or address is not None:
-        from app.ui.app import run_gui
+    addresses = gui_addresses(args)
+    if addresses is None:
+        from app.cli import run
 
-        endpoint = None
-        if address is not None:
-            from app.segment.endpoint import EndpointError, parse_endpoint
+        return run(args)
+    from app.segment.endpoint import EndpointError
+    from app.ui.app import run_gui
 
-            try:
-                endpoint = parse_endpoint(address)
-            except EndpointError as error:  # the CLI's rule: plain http only to loopback
-                print(f"chatlio-segment-setup: {error}", file=sys.stderr)
-                return ExitCode.USAGE
-        return run_gui(sys.argv[:1], endpoint=endpoint)
-    from app.cli import run
+    # The CLI's rule for both: plain http only to loopback.
+    try:
+        endpoint = api_endpoint = None
+        if "--endpoint" in addresses:
+            from app.segment.endpoint import parse_endpoint
 
-    return run(args)
+            endpoint = parse_endpoint(addresses["--endpoint"])
+        if "--api-endpoint" in addresses:
+            from app.segment.public_api.hosts import parse_api_endpoint
+
+            api_endpoint = parse_api_endpoint(addresses["--api-endpoint"])
+    except EndpointError as error:
+        print(f"chatlio-segment-setup: {error}", file=sys.stderr)
+        return ExitCode.USAGE
+    return run_gui(sys.argv[:1], endpoint=endpoint, api_endpoint=api_endpoint)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""`chatlio-segment-setup --endpoint URL` with no command opens the app sending there."""
+"""`chatlio-segment-setup --endpoint URL` (and `--api-endpoint URL`) with no command opens the
+app sending (and asking the Public API) there."""
 
 from __future__ import annotations
 
@@ -9,39 +10,64 @@ from pathlib import Path
 
 import pytest
 
-from app.__main__ import gui_endpoint, main
+from app.__main__ import gui_addresses, main
 from app.ui.app import EXIT_AFTER_PAINT_ENV
 
 
-def test_only_endpoint_means_the_app() -> None:
-    assert gui_endpoint(["--endpoint", "https://events.example.com"]) == (
-        "https://events.example.com"
-    )
-    assert gui_endpoint(["--endpoint=http://127.0.0.1:8471"]) == "http://127.0.0.1:8471"
-    assert gui_endpoint(["send", "--endpoint", "x"]) is None
-    assert gui_endpoint([]) is None
+def test_only_the_addresses_mean_the_app() -> None:
+    assert gui_addresses(["--endpoint", "https://events.example.com"]) == {
+        "--endpoint": "https://events.example.com"
+    }
+    assert gui_addresses(["--endpoint=http://127.0.0.1:8471"]) == {
+        "--endpoint": "http://127.0.0.1:8471"
+    }
+    assert gui_addresses(["--api-endpoint", "http://127.0.0.1:1/public-api", "--endpoint=x"]) == {
+        "--api-endpoint": "http://127.0.0.1:1/public-api",
+        "--endpoint": "x",
+    }
+    assert gui_addresses([]) == {}
+    for command in (
+        ["send", "--endpoint", "x"],
+        ["--endpoint"],
+        ["--endpoint", "x", "--endpoint", "y"],
+        ["--endpoint", "x", "send"],
+        ["--verbose"],
+    ):
+        assert gui_addresses(command) is None, command
 
 
 def test_the_checked_address_reaches_the_app(monkeypatch: pytest.MonkeyPatch) -> None:
     from app.segment.endpoint import Endpoint, Region
+    from app.segment.public_api.hosts import ApiEndpoint
     from app.ui import app as gui
 
-    opened: list[Endpoint | None] = []
+    opened: list[tuple[Endpoint | None, ApiEndpoint | None]] = []
 
-    def run_gui(argv: object, endpoint: Endpoint | None = None) -> int:
-        opened.append(endpoint)
+    def run_gui(
+        argv: object, endpoint: Endpoint | None = None, api_endpoint: ApiEndpoint | None = None
+    ) -> int:
+        opened.append((endpoint, api_endpoint))
         return 0
 
     monkeypatch.setattr(gui, "run_gui", run_gui)
     assert main(["--endpoint=http://localhost:8471/"]) == 0
     assert main([]) == 0
-    assert opened == [Endpoint("http://localhost:8471", Region.LOCAL), None]
+    assert main(["--api-endpoint", "http://127.0.0.1:8471/public-api"]) == 0
+    assert opened == [
+        (Endpoint("http://localhost:8471", Region.LOCAL), None),
+        (None, None),
+        (None, ApiEndpoint("http://127.0.0.1:8471/public-api", Region.LOCAL)),
+    ]
 
 
 def test_a_bad_address_is_a_sentence_and_no_window(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--endpoint", "http://events.example.com"]) == 2
     err = capsys.readouterr().err
     assert "unencrypted" in err
+    assert "Traceback" not in err
+    assert main(["--api-endpoint", "http://api.example.com"]) == 2
+    err = capsys.readouterr().err
+    assert "http" in err
     assert "Traceback" not in err
 
 

@@ -184,9 +184,13 @@ class MainWindow(QMainWindow):
     # --- the Public API token ----------------------------------------------------------------
 
     def load_token(self) -> None:
-        """Fetch the Public API token from the keyring, if one was stored there (off the GUI)."""
+        """Fetch the Public API token from the keyring (off the GUI): when the app stored one,
+        or when the write key is in the keyring anyway (`token set` on the command line stores
+        one that the settings cannot know of, and that keyring is being read already)."""
         session = self._session
-        if session.token_location is not None or not session.settings.token_stored:
+        if session.token_location is not None or not (
+            session.settings.token_stored or session.settings.key_storage == KeyStorage.KEYRING
+        ):
             return
 
         def work(_report: object) -> tuple[str | None, str]:
@@ -203,11 +207,13 @@ class MainWindow(QMainWindow):
         if session.token_location is not None:
             return  # one was entered meanwhile: it wins
         if token is None:
-            session.settings.token_stored = False
-            self._token_problem = f"The Public API token is no longer in {location}."
-            self._render()
+            if session.settings.token_stored:
+                session.settings.token_stored = False
+                self._token_problem = f"The Public API token is no longer in {location}."
+                self._render()
         else:
             self._token_problem = ""
+            session.settings.token_stored = True
             session.set_token(token, location)
 
     def _on_token_failed(self, error: BaseException) -> None:

@@ -401,20 +401,30 @@ class Session(QObject):
         """A Public API client for the held token (worker threads: may start the sandbox).
 
         The host is the sandbox's in sandbox mode, else --api-endpoint, else the one that
-        accepted the token, else the US host. Raises LookupError when no token is held.
+        accepted the token. A token read from the keyring at start has not been checked yet:
+        its region is found first (one `GET /` per host), so an EU workspace's token is not
+        refused by the US host. Raises LookupError when no token is held, PublicApiError when
+        no host accepts it.
         """
         from app.segment.public_api.client import PublicApiClient
-        from app.segment.public_api.hosts import US_API, parse_api_endpoint
+        from app.segment.public_api.hosts import parse_api_endpoint
 
         token = self.api_token()
         if token is None:
             raise LookupError("no Public API token")
         if self._use_sandbox:
             endpoint = parse_api_endpoint(self.sandbox().public_api_url)
+        elif self._tokens.api_endpoint is not None:
+            endpoint = self._tokens.api_endpoint
         else:
             check = self._tokens.check
-            first = (self._tokens.hosts or (US_API,))[0]
-            endpoint = self._tokens.api_endpoint or (check.endpoint if check else first)
+            if check is None or self._tokens.token != token:
+                from app.proof.workspace import check_token
+
+                check = check_token(token, self.api_hosts(), proxy=self.proxy, cancel=cancel)
+                if self._tokens.token == token:  # not replaced meanwhile
+                    self._tokens.check = check  # shown at the next change; no signal off-GUI
+            endpoint = check.endpoint
         return PublicApiClient(endpoint, token, proxy=self.proxy, cancel=cancel)
 
     # --- sending (worker threads) ------------------------------------------------------------
