@@ -10,11 +10,14 @@ import base64
 import re
 
 HIDDEN = "<write key hidden>"
+SECRET_HIDDEN = "<secret hidden>"  # noqa: S105 - a key or a token: scrub() is not told which
 REDACTED_AUTH = "Basic <write key hidden>"
 
 # Segment write keys are normally 32 letters and digits; one typed but never saved is not in
 # the session, so anything of that shape goes too (at worst a harmless hash is hidden).
 KEY_SHAPED = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{32}(?![A-Za-z0-9])")
+# Segment's Public API tokens start "sgp_"; one that is not in the session goes too.
+TOKEN_SHAPED = re.compile(r"(?<![A-Za-z0-9_])sgp_[A-Za-z0-9_.\-]{16,}")
 
 # C0 and C1 control characters (ESC among them), DEL, and the bidirectional overrides: what a
 # server or a client could use to rewrite a terminal line or forge a log line.
@@ -43,11 +46,11 @@ def encoded_forms(secret: str) -> list[str]:
 
 
 def scrub(text: str, secrets: list[str]) -> str:
-    """Remove every secret, its Basic-auth and base64 forms, and anything key-shaped."""
+    """Remove every secret, its Basic-auth and base64 forms, and anything key- or token-shaped."""
     for secret in filter(None, secrets):
         for form in encoded_forms(secret):
-            text = text.replace(form, HIDDEN)
-    return KEY_SHAPED.sub(HIDDEN, text)
+            text = text.replace(form, SECRET_HIDDEN)
+    return TOKEN_SHAPED.sub(SECRET_HIDDEN, KEY_SHAPED.sub(HIDDEN, text))
 
 
 def printable(text: str, limit: int | None = None, *, keep_newlines: bool = False) -> str:

@@ -291,7 +291,7 @@ def test_an_unexpected_error_is_a_sentence_and_hides_the_key(
     err = capsys.readouterr().err
     assert code == 1
     assert "Something unexpected stopped" in err
-    assert "RuntimeError: boom with <write key hidden> inside" in err
+    assert "RuntimeError: boom with <secret hidden> inside" in err
     assert key not in err
 
 

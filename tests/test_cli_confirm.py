@@ -291,7 +291,7 @@ def test_an_unexpected_error_hides_the_token_and_key(
     assert code == 1
     err = capsys.readouterr().err
     assert "Something unexpected stopped" in err
-    assert "RuntimeError: broken with <write key hidden> and <write key hidden>" in err
+    assert "RuntimeError: broken with <secret hidden> and <secret hidden>" in err
     for secret in (TOKEN, PLANTED_KEY):
         assert leaks_in_text(secret, out.getvalue() + err) == []
 

@@ -21,7 +21,18 @@ def test_scrub_hides_every_form_of_the_key_and_key_shaped_text() -> None:
     for secret in (key, basic, typed):
         assert secret not in scrubbed
     assert "ok=short123" in scrubbed
-    assert scrubbed.count(redaction.HIDDEN) == 3
+    assert scrubbed.count(redaction.SECRET_HIDDEN) == 2  # the key the session knows
+    assert scrubbed.count(redaction.HIDDEN) == 1  # key-shaped text it does not
+
+
+def test_scrub_hides_a_token_it_was_told_of_and_token_shaped_text() -> None:
+    token = "tok-" + secrets.token_urlsafe(24)
+    unknown = "sgp_" + secrets.token_urlsafe(32)  # a Public API token the session never held
+    scrubbed = redaction.scrub(f"Bearer {token} then {unknown}; sgp_short", [token])
+    assert token not in scrubbed
+    assert unknown not in scrubbed
+    assert scrubbed.count(redaction.SECRET_HIDDEN) == 2
+    assert "sgp_short" in scrubbed
 
 
 def test_the_hook_shows_a_scrubbed_report(qapp: object, monkeypatch: pytest.MonkeyPatch) -> None:
