@@ -340,7 +340,7 @@ def test_token_create_check_send_confirmed_and_nothing_leaks(
     assert key is not None
     assert key != SANDBOX_KEY  # made up by the sandbox for this source: never seen by the test
     assert {event.write_key for event in with_chatlio.events()} == {key}
-    assert "Segment counted the 6 test events in source chatlio-prod." in results[3].stdout
+    assert "Segment counted the 6 test events in source Chatlio Prod." in results[3].stdout
     assert json_lines(results[4])[-1]["confirmation"]["verdict"] == "confirmed"
     said = "\n".join(r.stdout + r.stderr for r in results)
     roots: list[Path] = [secret_service.home, tmp]

@@ -221,7 +221,8 @@ def test_create_keeps_the_new_key_in_the_keyring_and_never_shows_it(
     assert QGuiApplication.clipboard().text() == "something the user copied"
     assert not button(wizard, "create_source").isEnabled(), "created: not twice"
     click(qtbot, button(wizard, "open_created"))
-    assert opened[-1] == f"https://app.segment.com/sandbox/sources/{held.source}/overview"
+    assert held.source == "Chatlio", "named as asked (creating takes a slug; a rename follows)"
+    assert opened[-1] == "https://app.segment.com/sandbox/sources/chatlio/overview"
 
     go_next(qtbot, wizard)  # the write key page: the key is held, and known to be Chatlio's
     assert wizard.currentId() == PageId.WRITE_KEY

@@ -228,6 +228,9 @@ class PublicApi:
         """The answer for a known path (405 for another method), or None for an unknown one."""
         if path == "/sources" and method == "POST":
             return self._create_answer(body, hide_keys)
+        source_match = _SOURCE_PATH.fullmatch(path)
+        if method == "PATCH" and source_match is not None and source_match["rest"] is None:
+            return self._update_answer(source_match["id"], body, hide_keys)
         routes: dict[str, Callable[[], Answer]] = {
             "/": self._workspace_answer,
             "/sources": lambda: self._sources_answer(query, hide_keys),
@@ -242,7 +245,10 @@ class PublicApi:
         if route is None:
             return None
         if method not in {"GET", "HEAD"}:
-            return _not_allowed("GET, POST" if path == "/sources" else "GET")
+            if path == "/sources":
+                return _not_allowed("GET, POST")
+            single = match is not None and match["rest"] is None
+            return _not_allowed("GET, PATCH" if single else "GET")
         return route()
 
     def _source_answer(
@@ -286,6 +292,23 @@ class PublicApi:
             return errors(exc.status, exc.message, field=exc.field)
         return data({"source": source.to_json(hide_keys=hide_keys)})
 
+    def _update_answer(self, source_id: str, body: bytes, hide_keys: bool) -> Answer:
+        document = _json_object(body)
+        if isinstance(document, Answer):
+            return document
+        name, enabled = document.get("name"), document.get("enabled")
+        if not isinstance(name, str | None):
+            return errors(422, "name must be text", field="name")
+        if not isinstance(enabled, bool | None):
+            return errors(422, "enabled must be a boolean", field="enabled")
+        try:
+            source = self.workspace.update(source_id, name=name, enabled=enabled)
+        except SourceError as exc:
+            return errors(exc.status, exc.message, field=exc.field)
+        if source is None:
+            return errors(404, f"No source with id {source_id} in this workspace")
+        return data({"source": source.to_json(hide_keys=hide_keys)})
+
     def _delivery_answer(self, kind: str, query: Query, version: str) -> Answer:
         if not self.delivery_overview_available:
             return errors(403, "Delivery Overview is not available to this workspace")
@@ -307,8 +330,8 @@ class PublicApi:
         return data(document)
 
 
-def _create_body(body: bytes) -> dict[str, Any] | Answer:
-    """POST /sources' body, its fields' types checked; or the 400, 413 or 422 it gets."""
+def _json_object(body: bytes) -> dict[str, Any] | Answer:
+    """A request body that must be a JSON object; or the 400, 413 or 422 it gets."""
     if len(body) > MAX_CREATE_BYTES:
         return errors(413)
     try:
@@ -317,6 +340,14 @@ def _create_body(body: bytes) -> dict[str, Any] | Answer:
         return errors(400, "The body is not JSON")
     if not isinstance(document, dict):
         return errors(422, "The body must be a JSON object")
+    return document
+
+
+def _create_body(body: bytes) -> dict[str, Any] | Answer:
+    """POST /sources' body, its fields' types checked; or the 400, 413 or 422 it gets."""
+    document = _json_object(body)
+    if isinstance(document, Answer):
+        return document
     checks = (
         ("slug", isinstance(document.get("slug"), str), "slug is required"),
         ("metadataId", isinstance(document.get("metadataId"), str), "metadataId is required"),

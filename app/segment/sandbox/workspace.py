@@ -6,7 +6,7 @@ import re
 import secrets
 import string
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 from app.segment import SANDBOX_KEY
@@ -275,6 +275,24 @@ class Workspace:
             )
             self._sources.append(source)
         return source
+
+    def update(
+        self, source_id: str, *, name: str | None = None, enabled: bool | None = None
+    ) -> Source | None:
+        """PATCH /sources/{id}: a new display name or on/off; None for an unknown id."""
+        if name is not None and not name.strip():
+            raise SourceError(422, "name", "name must not be empty")
+        with self._lock:
+            for n, source in enumerate(self._sources):
+                if source.id == source_id:
+                    changed = replace(
+                        source,
+                        name=source.name if name is None else name,
+                        enabled=source.enabled if enabled is None else enabled,
+                    )
+                    self._sources[n] = changed
+                    return changed
+        return None
 
     def add_filler(self, n: int) -> None:
         """n more non-Chatlio sources (HTTP API), so that listings run over several pages."""
