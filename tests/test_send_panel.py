@@ -157,18 +157,20 @@ def test_a_retry_shows_the_try_and_counts_down(
     session.settings.send_timeout = 30
     session.retry = RetryPolicy(initial_backoff=0.05, max_backoff=0.1)
     sandbox = session.sandbox()
-    sandbox.fail_next(503, retry_after="3")
+    sandbox.fail_next(503, retry_after="5")
     sandbox.fail_next(503)
-    with qtbot.waitSignal(panel.finished, timeout=15_000) as blocker:
+    with qtbot.waitSignal(panel.finished, timeout=20_000) as blocker:
         qtbot.mouseClick(button(panel, "Send Live Chat Message Sent"), Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: "try 2 of 6" in status(panel), timeout=5000)
         first = status(panel)
+        what, why, left = first.splitlines()
+        asked = re.fullmatch(r"The sandbox asked to wait: trying again in ([2-5]) s", why)
+        assert asked is not None, why  # 5 s, unless this machine was slow to show it
         # The countdown moves on by itself, once a second, while nothing else arrives.
-        qtbot.waitUntil(lambda: "trying again in 2 s" in status(panel), timeout=3000)
+        later = f"trying again in {int(asked[1]) - 1} s"
+        qtbot.waitUntil(lambda: later in status(panel), timeout=5000)
         assert child(panel, QPushButton, "stop_sending").isEnabled()
-    what, why, left = first.splitlines()
     assert what == "Sending Message Sent, try 2 of 6"
-    assert why == "The sandbox asked to wait: trying again in 3 s"
     assert re.fullmatch(r"(30|2\d) s left of the 30 s time limit", left), left
     assert blocker.args is not None
     [result] = blocker.args[0]

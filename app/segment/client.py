@@ -479,7 +479,10 @@ class SegmentClient:
         technical = _technical(error)
         if (cancel is not None and cancel.cancelled) or why is Cut.CANCELLED:
             return replace(outcome, error_kind=ErrorKind.CANCELLED, error_text=technical)
-        if why is Cut.DEADLINE and not _is_connect_timeout(error):  # a connect says it itself
+        # httpx's own read timeout is the same limit as the watchdog's: whichever fires first,
+        # the try was cut at the limit (a connect says it itself).
+        at_limit = why is Cut.DEADLINE or _is_silence_timeout(error)
+        if at_limit and not _is_connect_timeout(error):
             text = f"cut at the {outcome.limit:.3g} s limit ({technical})"
             return replace(
                 outcome, error_kind=ErrorKind.TIMEOUT, error_text=text, detail=_mid(answered)
@@ -739,6 +742,13 @@ def _is_connect_timeout(error: Exception) -> bool:
     import httpx
 
     return isinstance(error, httpx.ConnectTimeout)
+
+
+def _is_silence_timeout(error: Exception) -> bool:
+    """httpx gave up waiting for the server to read or write (not to connect)."""
+    import httpx
+
+    return isinstance(error, httpx.ReadTimeout | httpx.WriteTimeout | httpx.PoolTimeout)
 
 
 def _connection_failure(
