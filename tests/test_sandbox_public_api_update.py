@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from app.proof.create import create_chatlio_source
-from app.segment import SANDBOX_TOKEN
+from app.segment import SANDBOX_KEY, SANDBOX_TOKEN
 from app.segment.public_api.client import PublicApiClient
 from app.segment.public_api.hosts import parse_api_endpoint
 from app.segment.sandbox import Sandbox
@@ -63,3 +63,18 @@ def test_the_created_source_carries_the_name_asked_for(sandbox: Sandbox) -> None
         created = create_chatlio_source(client, "Chatlio Support")
         assert created.source.name == "Chatlio Support"
         assert client.source(created.source.id).name == "Chatlio Support"
+
+
+def test_a_stand_in_chatlio_source_gives_way_to_the_first_one_created() -> None:
+    with Sandbox(chatlio_stand_in=True) as sandbox:
+        endpoint = parse_api_endpoint(sandbox.public_api_url)
+        with PublicApiClient(endpoint, SANDBOX_TOKEN) as client:
+            [stand_in] = [s for s in client.sources() if s.is_chatlio]
+            assert stand_in.slug == "chatlio"
+            assert stand_in.write_keys == (SANDBOX_KEY,)
+            created = create_chatlio_source(client, "Chatlio")  # the same slug: no conflict
+            chatlio = [s for s in client.sources() if s.is_chatlio]
+            assert [s.id for s in chatlio] == [created.source.id] != [stand_in.id]
+            assert created.write_key == SANDBOX_KEY
+            again = create_chatlio_source(client, "Chatlio Two")
+            assert again.write_key not in (None, SANDBOX_KEY)

@@ -217,6 +217,8 @@ class MainWindow(QMainWindow):
             session.set_token(token, location)
 
     def _on_token_failed(self, error: BaseException) -> None:
+        if not self._session.settings.token_stored:
+            return  # only looked in passing, beside the key: no token was known to be there
         message = getattr(error, "message", None) or "The keyring could not be read."
         self._token_problem = f"The Public API token could not be read: {message}"
         self._render()

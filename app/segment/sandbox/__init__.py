@@ -117,7 +117,9 @@ class Sandbox:
 
     Under public_api_url it answers as Segment's Public API for one workspace (SANDBOX_TOKEN
     accepted), its faults scripted on `public_api`; with chatlio_source the workspace starts
-    with a Chatlio source holding SANDBOX_KEY. Under cdn_url, the CDN's settings path.
+    with a Chatlio source holding SANDBOX_KEY; with chatlio_stand_in it starts with one that
+    gives way (slug and key) to the first Chatlio source created, so trying the app counts the
+    test events whether or not a source was made first. Under cdn_url, the CDN's settings path.
     """
 
     def __init__(
@@ -128,6 +130,7 @@ class Sandbox:
         on_request: Hook | None = None,
         limits: SandboxLimits | None = None,
         chatlio_source: bool = False,
+        chatlio_stand_in: bool = False,
     ) -> None:
         self.on_request = on_request
         self._host = host
@@ -140,7 +143,9 @@ class Sandbox:
             self._limits.max_request_bytes,
         )
         self._faults = Faults()
-        self.public_api = PublicApi(self._store.arrivals, chatlio_source=chatlio_source)
+        self.public_api = PublicApi(
+            self._store.arrivals, chatlio_source=chatlio_source, chatlio_stand_in=chatlio_stand_in
+        )
         self._log = RequestLog()
         self._lock = threading.Lock()
         self._server: Server | None = None

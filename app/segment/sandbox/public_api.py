@@ -102,8 +102,10 @@ class PublicApi:
     them; events/volume still answers), count_delay (seconds before an event is counted).
     """
 
-    def __init__(self, arrivals: Arrivals, *, chatlio_source: bool = False) -> None:
-        self.workspace = Workspace(chatlio_source=chatlio_source)
+    def __init__(
+        self, arrivals: Arrivals, *, chatlio_source: bool = False, chatlio_stand_in: bool = False
+    ) -> None:
+        self.workspace = Workspace(chatlio_source=chatlio_source, chatlio_stand_in=chatlio_stand_in)
         self._arrivals = arrivals
         self._lock = threading.Lock()
         self._failures: deque[_Failure] = deque()

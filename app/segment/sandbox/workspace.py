@@ -24,6 +24,8 @@ WEBSITE_SOURCE_ID: Final = "sandboxWebsiteSource"
 SLUG: Final = re.compile(r"[a-z0-9](?:[a-z0-9_-]{0,98}[a-z0-9])?")
 # Past this many sources a POST /sources or add_sources is refused: the sandbox stays small.
 MAX_SOURCES: Final = 10_000
+# What marks the stand-in Chatlio source (see Workspace) in its `labels`.
+STAND_IN_LABELS: Final = (("sandbox", "stand-in until a Chatlio source is created"),)
 _KEY_CHARS: Final = string.ascii_letters + string.digits
 
 
@@ -122,6 +124,7 @@ class Source:
     settings: dict[str, Any] = field(default_factory=dict)
     destinations: tuple[Connection, ...] = ()
     warehouses: tuple[Connection, ...] = ()
+    labels: tuple[tuple[str, str], ...] = ()
 
     def to_json(self, *, hide_keys: bool) -> dict[str, Any]:
         """The SourceV1 as Segment answers it; no write keys for a token without Source Admin."""
@@ -134,7 +137,7 @@ class Source:
             "enabled": self.enabled,
             "writeKeys": [] if hide_keys else list(self.write_keys),
             "settings": dict(self.settings),
-            "labels": [],
+            "labels": [{"key": key, "value": value} for key, value in self.labels],
         }
 
 
@@ -205,13 +208,22 @@ class Workspace:
     counted there; later ones get made-up keys.
     """
 
-    def __init__(self, *, chatlio_source: bool = False) -> None:
+    def __init__(self, *, chatlio_source: bool = False, chatlio_stand_in: bool = False) -> None:
         self._lock = threading.Lock()
         self._sources: list[Source] = [_website()]
         self._made = 0
         self._sandbox_key_taken = False
+        self._stand_in: Source | None = None
         if chatlio_source:
             self.create("chatlio", CHATLIO_ID, name="Chatlio")
+        elif chatlio_stand_in:
+            # Trying the app without creating a source still has SANDBOX_KEY counted somewhere;
+            # the first Chatlio source created takes the stand-in's place (and slug, and key).
+            self._stand_in = replace(
+                self.create("chatlio", CHATLIO_ID, name="Chatlio"), labels=STAND_IN_LABELS
+            )
+            self._sources[-1] = self._stand_in
+            self._sandbox_key_taken = False
 
     def sources(self) -> list[Source]:
         """A snapshot of every source (the objects are not to be changed by the caller)."""
@@ -250,6 +262,9 @@ class Workspace:
         if catalog is None:
             raise SourceError(422, "metadataId", f"no source in the catalog has id {metadata_id}")
         with self._lock:
+            if catalog.id == CHATLIO_ID and self._stand_in is not None:
+                self._sources.remove(self._stand_in)
+                self._stand_in = None
             if any(s.slug == slug for s in self._sources):
                 raise SourceError(409, "slug", f"a source with slug {slug} already exists")
             if len(self._sources) >= MAX_SOURCES:
