@@ -107,6 +107,10 @@ def render(out: Path, dark: bool) -> list[Path]:
         window.show()
         settle(200)
         shots += shoot(window, out, "main-01-results")
+        record = session.last_send
+        assert record is not None
+        settle_until(lambda: record.confirmation is not None, "the sandbox's count")
+        shots += shoot(window, out, "main-01-confirmed")
         window.panel.send_event("Live Chat Message Sent")
         while session.busy:
             settle(50)

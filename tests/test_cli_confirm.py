@@ -76,7 +76,7 @@ def test_send_sandbox_confirm_for_a_person() -> None:
     out = result.stdout
     assert "1 of 1 test event arrived at the sandbox on this computer." in out
     assert "a Chatlio source: the right one" in out
-    assert "Segment counted the 1 test event in source Chatlio." in out
+    assert "The sandbox counted the 1 test event in source Chatlio." in out
     assert "per source, event name and minute" in out
     assert "401" not in out
     no_traceback(result)
@@ -222,7 +222,7 @@ def test_events_discarded_at_ingest_are_said_with_the_reason(sandbox: Sandbox) -
 
     assert result.returncode == 1
     assert "It is turned off" in result.stdout
-    assert "Segment discarded 1 at ingest: the source is turned off." in result.stdout
+    assert "The sandbox discarded 1 at ingest: the source is turned off." in result.stdout
     no_traceback(result)
 
 
@@ -267,7 +267,7 @@ def test_progress_on_a_terminal(with_chatlio: Sandbox) -> None:
 
     assert code == 0, shown
     assert "Waiting for Segment's count: 0 of 1 counted" in shown
-    assert "Segment counted the 1 test event in source Chatlio." in shown
+    assert "The sandbox counted the 1 test event in source Chatlio." in shown
 
 
 def test_an_unexpected_error_hides_the_token_and_key(
@@ -340,7 +340,7 @@ def test_token_create_check_send_confirmed_and_nothing_leaks(
     assert key is not None
     assert key != SANDBOX_KEY  # made up by the sandbox for this source: never seen by the test
     assert {event.write_key for event in with_chatlio.events()} == {key}
-    assert "Segment counted the 6 test events in source Chatlio Prod." in results[3].stdout
+    assert "The sandbox counted the 6 test events in source Chatlio Prod." in results[3].stdout
     assert json_lines(results[4])[-1]["confirmation"]["verdict"] == "confirmed"
     said = "\n".join(r.stdout + r.stderr for r in results)
     roots: list[Path] = [secret_service.home, tmp]

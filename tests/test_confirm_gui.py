@@ -174,7 +174,7 @@ def test_events_discarded_at_ingest_are_counted_and_named(qtbot: QtBot, session:
     assert confirmation.verdict is Verdict.DISCARDED
     assert dict(confirmation.discarded) == {"source_disabled": 6}
     shown_headline = headline(panel)
-    assert shown_headline == "\u2716 Segment discarded 6 at ingest: the source is turned off."
+    assert shown_headline == "\u2716 The sandbox discarded 6 at ingest: the source is turned off."
     assert "minute" in detail(panel)
     plain(shown_headline + detail(panel))
 

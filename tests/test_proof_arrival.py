@@ -21,7 +21,9 @@ from app.proof.arrival import (
     discard_phrase,
 )
 from app.segment.cancel import CancelToken
+from app.segment.endpoint import Region
 from app.segment.public_api.client import PublicApiClient
+from app.segment.public_api.hosts import ApiEndpoint
 from app.segment.retry import RetryPolicy
 from app.segment.sandbox import Sandbox
 from tests.public_api_server import ApiServer, Reply, Seen, errors_reply, json_reply
@@ -83,7 +85,8 @@ def counting() -> Iterator[tuple[ApiServer, Counting]]:
 
 
 def client(server: ApiServer, cancel: CancelToken | None = None) -> PublicApiClient:
-    return PublicApiClient(server.endpoint, TOKEN, retry=FAST, cancel=cancel)
+    """The loopback server standing in for Segment's US host (so the words are Segment's)."""
+    return PublicApiClient(ApiEndpoint(server.url, Region.US), TOKEN, retry=FAST, cancel=cancel)
 
 
 def test_the_defaults_are_five_seconds_between_requests_and_three_minutes() -> None:
@@ -105,6 +108,9 @@ def test_confirmed_at_once_when_counted(counting: tuple[ApiServer, Counting]) ->
     assert confirmation.counted == confirmation.expected == 3
     assert confirmation.requests == 2  # failed-on-ingest first, then the count
     assert confirmation.headline == "Segment counted the 3 test events in source Chatlio."
+    with PublicApiClient(server.endpoint, TOKEN, retry=FAST) as local:
+        on_this_computer = confirm_arrival(local, delivered(), wait=10, poll_every=0.01)
+    assert on_this_computer.headline == "The sandbox counted the 3 test events in source Chatlio."
     assert "per source, event name and minute" in confirmation.detail
     assert "real chats" in confirmation.detail
     json = confirmation.to_json()

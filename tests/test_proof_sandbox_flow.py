@@ -80,7 +80,7 @@ def test_token_create_check_send_confirm(
     assert confirmation.verdict is Verdict.CONFIRMED, confirmation.headline
     assert confirmation.counted == confirmation.expected == 6
     assert confirmation.headline == (
-        f"Segment counted the 6 test events in source {created.source.name}."
+        f"The sandbox counted the 6 test events in source {created.source.name}."
     )
     assert "per minute" in confirmation.detail or "minute" in confirmation.detail
     assert confirmation.to_json()["verdict"] == "confirmed"

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.chatlio import EVENTS
 from app.redaction import printable
+from app.segment.endpoint import Region
 from app.segment.public_api.client import PublicApiClient
 from app.segment.public_api.errors import ApiErrorKind, PublicApiError
 from app.segment.public_api.models import Counts
@@ -353,6 +354,7 @@ class _Poller:
             self._wait,
             self._via,
             error,
+            _counter(self._client),
         )
         return Confirmation(
             verdict=verdict,
@@ -420,8 +422,10 @@ def _words(
     wait: float,
     via: str,
     error: PublicApiError | None,
+    who: str = "Segment",
 ) -> tuple[str, str]:
-    """The headline and the detail (what to check, and the per-minute caveat)."""
+    """The headline and the detail (what to check, and the per-minute caveat); `who` is what
+    counted: Segment, or the sandbox standing in for it."""
     source = printable(delivered.source_name, 80) or "the source"
     expected = delivered.total
     report = (
@@ -437,10 +441,10 @@ def _words(
     )
     lost = sum(discarded.values())
     if verdict is Verdict.CONFIRMED:
-        headline = f"Segment counted the {_events(expected)} in source {source}."
+        headline = f"{who} counted the {_events(expected)} in source {source}."
         detail = PER_MINUTE_CAVEAT + report
     elif verdict is Verdict.DISCARDED:
-        headline = f"Segment discarded {lost} at ingest: {_reasons(discarded)}."
+        headline = f"{who} discarded {lost} at ingest: {_reasons(discarded)}."
         if counted >= expected:
             detail = (
                 f"Segment counted as many events as the {_events(expected)} in source {source}, "
@@ -459,8 +463,7 @@ def _words(
     elif verdict is Verdict.NOT_COUNTED:
         shown = f"only {counted} of the {_events(expected)}" if counted else "none of them"
         headline = (
-            f"Not counted after {_duration(wait)}: Segment's count for source {source} shows "
-            f"{shown}."
+            f"Not counted after {_duration(wait)}: {who}'s count for source {source} shows {shown}."
         )
         extra = f" Segment discarded {lost} at ingest: {_reasons(discarded)}." if discarded else ""
         detail = (
@@ -468,15 +471,20 @@ def _words(
             f"{PER_MINUTE_CAVEAT}{report}"
         )
     elif verdict is Verdict.CANCELLED:
-        headline = "Stopped waiting for Segment's count."
-        detail = f"Segment had counted {counted} of the {_events(expected)} so far. " + (
+        headline = f"Stopped waiting for {who}'s count."
+        detail = f"{who} had counted {counted} of the {_events(expected)} so far. " + (
             PER_MINUTE_CAVEAT
         )
     else:
         sentence = error.sentence if error is not None else "the Public API could not be asked."
-        headline = f"Could not ask Segment for its count: {sentence}"
+        headline = f"Could not ask {who} for its count: {sentence}"
         detail = PER_MINUTE_CAVEAT
     return headline, detail
+
+
+def _counter(client: PublicApiClient) -> str:
+    """Who counts, for the words: a Public API on this computer is the sandbox's."""
+    return "The sandbox" if client.endpoint.region is Region.LOCAL else "Segment"
 
 
 def expected_names(delivered: Delivered) -> Sequence[str]:

@@ -194,11 +194,12 @@ class ArrivalBox(QScrollArea):
             self.hide()
 
     def _running_detail(self, check: ArrivalCheck) -> str:
-        who = "The sandbox" if check.sandbox else "Segment"
-        return (
-            f"{who} counts events about half a minute after they arrive. You can go on "
-            "meanwhile: the verdict appears here."
+        when = (
+            "The sandbox counts events as they arrive, and the app asks every few seconds."
+            if check.sandbox
+            else "Segment counts events about half a minute after they arrive."
         )
+        return f"{when} You can go on meanwhile: the verdict appears here."
 
     def _asks_for_token(self, record: SendRecord) -> bool:
         return (

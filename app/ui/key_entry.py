@@ -210,8 +210,8 @@ class KeyEntry(QWidget):
                 )
             else:
                 text = (
-                    f"Key {mask(held.key)} held in memory for {held.location}: it is forgotten "
-                    "when the app closes."
+                    f"Key {mask(held.key)} kept in memory for this session only: it is "
+                    "forgotten when the app closes."
                 )
             self._status.show_message(Kind.OK, text)
         elif self._failure is not None:
