@@ -108,11 +108,15 @@ def _unexpected(exc: Exception, secrets: list[str]) -> int:
 def _dispatch(
     args: argparse.Namespace, stdin: TextIO | None, out: TextIO, secrets: list[str]
 ) -> int:
-    if args.app_endpoint is not None:
-        raise UsageError(
-            "--endpoint before a command is the app's option. For a send, put it after the "
-            "command: chatlio-segment-setup send --endpoint URL."
-        )
+    for given, option in (
+        (args.app_endpoint, "--endpoint"),
+        (args.app_api_endpoint, "--api-endpoint"),
+    ):
+        if given is not None:
+            raise UsageError(
+                f"{option} before a command is the app's option. For a command, put it after "
+                f"the command: chatlio-segment-setup send {option} URL."
+            )
     if args.self_test:
         from app.selftest import run_self_test
 

@@ -27,7 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="chatlio-segment-setup",
         description=f"{APP_NAME}: connect Chatlio live chat to Segment, and prove that it works. "
-        "With no command, opens the app; with only --endpoint URL, opens it sending there.",
+        "With no command, opens the app; with only --endpoint URL and/or --api-endpoint URL, "
+        "opens it sending (and asking the Public API) there.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
@@ -43,6 +44,13 @@ def build_parser() -> argparse.ArgumentParser:
         dest="app_endpoint",
         metavar="URL",
         help="with no command: open the app sending to this Tracking API address for this run "
+        "(plain http only to this computer)",
+    )
+    parser.add_argument(
+        "--api-endpoint",
+        dest="app_api_endpoint",
+        metavar="URL",
+        help="with no command: open the app asking this Public API address for this run "
         "(plain http only to this computer)",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")

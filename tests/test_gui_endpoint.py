@@ -88,3 +88,13 @@ def test_the_app_opens_with_the_address(tmp_path: Path) -> None:
     assert not list(tmp_path.rglob("*.ini")) or "8471" not in "".join(
         p.read_text() for p in tmp_path.rglob("*.ini")
     ), "an address from the command line is not saved"
+
+
+@pytest.mark.parametrize("option", ["--endpoint", "--api-endpoint"])
+def test_the_app_s_options_before_a_command_say_where_they_go(
+    option: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([option, "http://127.0.0.1:8471", "token", "status"]) == 2
+    err = capsys.readouterr().err
+    assert f"put it after the command: chatlio-segment-setup send {option} URL" in err
+    assert "Traceback" not in err
