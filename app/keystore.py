@@ -182,6 +182,21 @@ class KeyStatus:
         return f"No write key is stored for source '{self.source}' in {self.location}."
 
 
+def pasted_problem(secret: str, name: str, where: str) -> str | None:
+    """What makes stripped, pasted text unusable as a secret ("The write key ..."), or None:
+    empty, a space or line break inside, an invisible control character."""
+    if not secret:
+        return f"{name} is empty. Copy it from {where}."
+    if any(char.isspace() for char in secret):
+        return (
+            f"{name} has a space or line break in the middle. Copy it again, as one piece, "
+            f"from {where}."
+        )
+    if any(unicodedata.category(char) in {"Cc", "Cf", "Cs", "Co", "Cn"} for char in secret):
+        return f"{name} contains an invisible control character. Copy it again from {where}."
+    return None
+
+
 def check_write_key(raw: str) -> CheckedKey:
     """Strip what surrounds a pasted write key; refuse text that cannot be one.
 
@@ -189,18 +204,9 @@ def check_write_key(raw: str) -> CheckedKey:
     inside. A key that is not 32 letters and digits is accepted with a warning.
     """
     key = raw.strip()
-    if not key:
-        raise InvalidWriteKey(f"The write key is empty. Copy it from {_WHERE_TO_COPY}.")
-    if any(char.isspace() for char in key):
-        raise InvalidWriteKey(
-            "The write key has a space or line break in the middle. "
-            f"Copy it again, as one piece, from {_WHERE_TO_COPY}."
-        )
-    if any(unicodedata.category(char) in {"Cc", "Cf", "Cs", "Co", "Cn"} for char in key):
-        raise InvalidWriteKey(
-            "The write key contains an invisible control character. "
-            f"Copy it again from {_WHERE_TO_COPY}, or type it in."
-        )
+    problem = pasted_problem(key, "The write key", _WHERE_TO_COPY)
+    if problem is not None:
+        raise InvalidWriteKey(problem)
     warning = None
     if not (len(key) == SEGMENT_KEY_LENGTH and key.isascii() and key.isalnum()):
         symbols = "" if key.isascii() and key.isalnum() else ", not all of them letters or digits"

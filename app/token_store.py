@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import logging
 import threading
-import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from app.key_storage import SESSION_LOCATION
-from app.keystore import DEFAULT_TIMEOUT, SystemKeyring
+from app.keystore import DEFAULT_TIMEOUT, SystemKeyring, pasted_problem
 from app.redaction import mask
 
 if TYPE_CHECKING:
@@ -50,20 +49,11 @@ def check_token_text(raw: str) -> str:
     ASCII can be one.
     """
     token = raw.strip()
-    if not token:
-        raise InvalidToken(f"The Public API token is empty. Copy it from {_WHERE_TO_GET}.")
     if token.lower().startswith("bearer ") and not any(c.isspace() for c in token[7:].strip()):
         raise InvalidToken("Paste only the token itself, without the word 'Bearer' in front of it.")
-    if any(char.isspace() for char in token):
-        raise InvalidToken(
-            "The Public API token has a space or line break in the middle. Copy it again, as "
-            f"one piece, from {_WHERE_TO_GET}."
-        )
-    if any(unicodedata.category(char) in {"Cc", "Cf", "Cs", "Co", "Cn"} for char in token):
-        raise InvalidToken(
-            "The Public API token contains an invisible control character. Copy it again from "
-            f"{_WHERE_TO_GET}."
-        )
+    problem = pasted_problem(token, "The Public API token", _WHERE_TO_GET)
+    if problem is not None:
+        raise InvalidToken(problem)
     if not token.isascii():
         raise InvalidToken(
             "The Public API token has characters that are not plain letters, digits or "
