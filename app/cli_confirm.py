@@ -13,6 +13,7 @@ from app.cli_support import UsageError, say_api_error
 from app.cli_token import open_api, stored_token
 from app.exit_codes import ExitCode
 from app.redaction import printable
+from app.segment.endpoint import Region
 
 if TYPE_CHECKING:
     from app.proof.arrival import ArrivalProgress, Confirmation
@@ -66,18 +67,19 @@ class Confirm:
         if not expected:
             sentence = "Nothing to confirm: no event was accepted, so none can be counted."
             self._say(sentence)
-            return self._end(_failed(0, sentence))
+            return self._end(_failed(0, sentence), said=True)
         self._say()
         cancel = CancelToken()
         try:
             access = open_api(self._args, self._secrets, sandbox, token)
             workspace = printable(access.check.workspace.name)
-            self._say(f"Asking Segment's Public API for workspace {workspace}.")
+            api = "the sandbox's" if access.check.region is Region.LOCAL else "Segment's"
+            self._say(f"Asking {api} Public API for workspace {workspace}.")
             with access.client(cancel) as client:
                 owner = self._owner = find_key_owner(client, target.write_key)
                 self._say(printable(owner.describe()))
                 if owner.source is None:
-                    return self._end(_failed(expected, owner.describe()))
+                    return self._end(_failed(expected, owner.describe()), said=True)
                 delivered = Delivered(
                     owner.source.id, owner.source.name, dict(accepted), started, ended
                 )
@@ -91,7 +93,7 @@ class Confirm:
         except PublicApiError as exc:
             self._clear_progress()
             say_api_error(exc, self._args.verbose)
-            return self._end(_failed(expected, exc.sentence))
+            return self._end(_failed(expected, exc.sentence), said=True)
         except KeyboardInterrupt:
             cancel.cancel()  # a request still in flight on another thread gives up too
             self._clear_progress()
@@ -99,9 +101,8 @@ class Confirm:
         self._clear_progress()
         return self._end(confirmation)
 
-    def _end(self, confirmation: Confirmation) -> ExitCode:
-        from app.proof.arrival import Verdict
-
+    def _end(self, confirmation: Confirmation, *, said: bool = False) -> ExitCode:
+        """The verdict, unless `said` already (a failure reported as it happened)."""
         owner = self._owner
         if self._json:
             line: dict[str, Any] = {"confirmation": confirmation.to_json(), "source": None}
@@ -115,7 +116,7 @@ class Confirm:
                     "chatlio": source.is_chatlio,
                 }
             print(json.dumps(line, ensure_ascii=True, separators=(",", ":")), file=self._out)
-        elif confirmation.verdict is not Verdict.FAILED:  # a failure was said as it happened
+        elif not said:
             self._say(printable(confirmation.headline))
             if confirmation.detail:
                 self._say(printable(confirmation.detail))

@@ -281,8 +281,9 @@ def _add_source_parser(commands: argparse._SubParsersAction[argparse.ArgumentPar
         description="Find the source whose write keys hold the key, across every source of "
         "the workspace, and list its destinations and warehouses. The key comes from "
         f"--write-key-stdin, else ${KEY_ENV}, else the keyring entry of --source. Exit 0 only "
-        "when it belongs to a Chatlio source (with --cdn: when Segment knows it), 1 when it "
-        "belongs to another source or to none, 2 for usage errors such as no token.",
+        "when it belongs to a Chatlio source, 1 when it belongs to another source or to none "
+        "(and with --cdn, which cannot tell a Chatlio key from a website's), 2 for usage "
+        "errors such as no token.",
     )
     check.add_argument(
         "--source",

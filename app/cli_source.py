@@ -92,11 +92,13 @@ def _create(args: argparse.Namespace, out: TextIO, secrets: list[str]) -> int:
         f'{PROG} key set --source "{name}"'
     )
     if created.write_key is None:
-        print(
-            "The token cannot see write keys (it needs the Source Admin role), so the new "
-            f"source's write key was not taken. {by_hand}",
-            file=sys.stderr,
+        why = (
+            f"Its write key could not be read afterwards ({created.unread.rstrip('.')})."
+            if created.unread
+            else "The token cannot see write keys (it needs the Source Admin role), so the new "
+            "source's write key was not taken."
         )
+        print(f"{why} {by_hand}", file=sys.stderr)
         return ExitCode.FAILED
     secrets.append(created.write_key)
     store = keystore.KeyStore()
@@ -122,6 +124,7 @@ def _create(args: argparse.Namespace, out: TextIO, secrets: list[str]) -> int:
 def _check(args: argparse.Namespace, stdin: TextIO | None, out: TextIO, secrets: list[str]) -> int:
     from app.proof.connections import source_connections
     from app.proof.key_owner import find_key_owner
+    from app.segment.public_api.errors import ApiErrorKind, PublicApiError
 
     if args.yes and not args.cdn:
         raise UsageError("--yes is for --cdn: add --cdn, or leave --yes out.")
@@ -146,8 +149,14 @@ def _check(args: argparse.Namespace, stdin: TextIO | None, out: TextIO, secrets:
             return ExitCode.FAILED
         for line in _source_lines(access.check, owner.source):
             print(printable(line), file=out)
-        connections = source_connections(client, owner.source.id)
-    print(printable(connections.describe()), file=out)
+        try:
+            connections = source_connections(client, owner.source.id)
+        except PublicApiError as exc:  # the answer to "is it the right key?" stands
+            if exc.kind is ApiErrorKind.CANCELLED:
+                raise
+            say_api_error(exc, args.verbose)
+        else:
+            print(printable(connections.describe()), file=out)
     return ExitCode.OK if owner.is_chatlio else ExitCode.FAILED
 
 
@@ -174,5 +183,6 @@ def _cdn(
         print(f"  ({printable(check.technical)})", file=out)
     if check.answer is CdnAnswer.KNOWN:
         print(CDN_KNOWN_NOTE, file=out)
-        return ExitCode.OK
+    # Not 0 even then: the CDN knows every source's key, a website's too, so it cannot tell
+    # that this is a Chatlio source's (what exit 0 of `source check` means).
     return ExitCode.FAILED

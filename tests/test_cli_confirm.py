@@ -251,6 +251,22 @@ def test_a_public_api_failure_is_a_sentence(with_chatlio: Sandbox) -> None:
         assert leaks_in_text(TOKEN, result.stdout + result.stderr) == []
 
 
+def test_a_count_that_cannot_be_asked_mid_wait_is_said(with_chatlio: Sandbox) -> None:
+    """The token check and the key's source worked; then the count itself is refused."""
+    with_chatlio.public_api.fail_next(401, path="/delivery-overview")
+
+    result = run(
+        None, *send_to(with_chatlio, "--event", "message-sent"),
+        SEGMENT_WRITE_KEY=SANDBOX_KEY, SEGMENT_API_TOKEN=TOKEN,
+    )  # fmt: skip
+
+    assert result.returncode == 1
+    assert 'The key belongs to source "Chatlio"' in result.stdout
+    assert "Could not ask the sandbox for its count" in result.stdout
+    assert "401" not in result.stdout + result.stderr
+    no_traceback(result)
+
+
 def test_progress_on_a_terminal(with_chatlio: Sandbox) -> None:
     # The first poll asks what failed on ingest; what was received is asked on the next one,
     # so progress shows at least once, between them.

@@ -171,6 +171,24 @@ def test_check_the_stored_chatlio_key(
     assert leaks_in_text(SANDBOX_KEY, out + result.stderr) == []
 
 
+def test_the_right_key_is_said_right_even_when_its_connections_cannot_be_listed(
+    with_chatlio: Sandbox,
+) -> None:
+    [chatlio] = [s for s in with_chatlio.public_api.workspace.sources() if s.slug == "chatlio"]
+    with_chatlio.public_api.fail_next(503, times=8, path=f"/sources/{chatlio.id}/connected")
+
+    result = run(
+        None, "source", "check", *api(with_chatlio),
+        SEGMENT_API_TOKEN=TOKEN, SEGMENT_WRITE_KEY=SANDBOX_KEY,
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "a Chatlio source: the right one" in result.stdout
+    assert "Sends to " not in result.stdout
+    assert "destinations" in result.stderr
+    assert "503" not in result.stdout + result.stderr
+
+
 def test_check_a_website_key_names_the_usual_mistake(
     secret_service: SecretServiceSession, with_chatlio: Sandbox
 ) -> None:
@@ -246,7 +264,7 @@ def test_cdn_check_of_a_key_segment_knows(sandbox: Sandbox) -> None:
         SEGMENT_WRITE_KEY=WEBSITE_KEY,
     )  # fmt: skip
 
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, "known, but the CDN cannot tell a Chatlio key (here a website's)"
     assert "Segment knows this key" in result.stdout
     assert "token" in result.stdout
     assert leaks_in_text(WEBSITE_KEY, result.stdout) == []
@@ -294,12 +312,13 @@ def test_cdn_check_asks_first_on_a_terminal(
     except BaseException:
         accepted.kill()
         raise
-    assert code == 0, shown
+    assert code == 1, shown
     assert "Segment knows this key" in shown
     assert len(sandbox.requests()) == 1
 
     unasked = run(secret_service, *args, "--yes", SEGMENT_WRITE_KEY=WEBSITE_KEY)
-    assert unasked.returncode == 0, unasked.stderr
+    assert "Segment knows this key" in unasked.stdout, unasked.stderr
+    assert len(sandbox.requests()) == 2, "with --yes, not asked"
 
 
 def test_no_token_on_a_terminal_offers_the_cdn(
@@ -318,7 +337,7 @@ def test_no_token_on_a_terminal_offers_the_cdn(
         raise
 
     assert "none is stored" in shown
-    assert code == 0, shown
+    assert code == 1, shown
     assert "Segment knows this key" in shown
 
 

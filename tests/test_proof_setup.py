@@ -213,6 +213,28 @@ def test_create_reads_the_source_again_for_its_key(servers: tuple[ApiServer, Api
     assert KEY not in repr(created) + created.describe()
 
 
+def test_a_created_source_whose_key_cannot_be_read_is_still_said_created(
+    servers: tuple[ApiServer, ApiServer],
+) -> None:
+    server, _ = servers
+
+    def answer(seen: Seen) -> Reply:
+        if seen.method == "GET":
+            return errors_reply(502, "Bad gateway")
+        return json_reply({"source": source_json(7, key=None, chatlio=True, name="Chatlio")})
+
+    server.answer = answer
+    with PublicApiClient(server.endpoint, TOKEN, retry=FAST) as client:
+        created = create_chatlio_source(client, "Chatlio")
+    assert created.write_key is None
+    assert created.source.id == "src-7"
+    words = created.describe()
+    assert words.startswith('Created the Chatlio source "Chatlio"')
+    assert "could not be read afterwards" in words
+    assert "Copy it by hand" in words
+    assert "Source Admin" not in words
+
+
 def test_create_without_source_admin_says_how_to_copy_the_key(
     servers: tuple[ApiServer, ApiServer],
 ) -> None:

@@ -11,6 +11,7 @@ import pytest
 from app.proof.create import create_chatlio_source
 from app.segment import SANDBOX_KEY, SANDBOX_TOKEN
 from app.segment.public_api.client import PublicApiClient
+from app.segment.public_api.errors import PublicApiError
 from app.segment.public_api.hosts import parse_api_endpoint
 from app.segment.sandbox import Sandbox
 from tests.test_sandbox_public_api import AUTH, error_of, ok
@@ -78,3 +79,18 @@ def test_a_stand_in_chatlio_source_gives_way_to_the_first_one_created() -> None:
             assert created.write_key == SANDBOX_KEY
             again = create_chatlio_source(client, "Chatlio Two")
             assert again.write_key not in (None, SANDBOX_KEY)
+
+
+def test_the_stand_in_survives_a_refused_create_and_a_rename() -> None:
+    with Sandbox(chatlio_stand_in=True) as sandbox:
+        workspace = sandbox.public_api.workspace
+        endpoint = parse_api_endpoint(sandbox.public_api_url)
+        with PublicApiClient(endpoint, SANDBOX_TOKEN) as client:
+            with pytest.raises(PublicApiError):
+                create_chatlio_source(client, "Website")  # the website's slug: refused
+            stand_in = workspace.owner_of(SANDBOX_KEY)
+            assert stand_in is not None, "a refused create leaves the stand-in in place"
+            client.rename_source(stand_in.id, "Chatlio (renamed)")
+            created = create_chatlio_source(client, "Chatlio")
+            assert created.write_key == SANDBOX_KEY
+            assert [s.name for s in client.sources() if s.is_chatlio] == ["Chatlio"]

@@ -7,7 +7,6 @@ too: a verdict says "counted at least the events we sent", never "these exact ev
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -20,7 +19,7 @@ from app.chatlio import EVENTS
 from app.redaction import printable
 from app.segment.endpoint import Region
 from app.segment.public_api.client import PublicApiClient
-from app.segment.public_api.errors import ApiErrorKind, PublicApiError
+from app.segment.public_api.errors import ApiErrorKind, PublicApiError, duration_words
 from app.segment.public_api.models import Counts
 
 if TYPE_CHECKING:
@@ -400,14 +399,6 @@ def _events(count: int) -> str:
     return "1 test event" if count == 1 else f"{count} test events"
 
 
-def _duration(seconds: float) -> str:
-    if seconds < 120:
-        whole = max(1, math.ceil(seconds))
-        return "1 second" if whole == 1 else f"{whole} seconds"
-    minutes = round(seconds / 60)
-    return f"{minutes} minutes"
-
-
 def _reasons(discarded: Mapping[str, int]) -> str:
     if len(discarded) == 1:
         return discard_phrase(next(iter(discarded)))
@@ -426,6 +417,7 @@ def _words(
 ) -> tuple[str, str]:
     """The headline and the detail (what to check, and the per-minute caveat); `who` is what
     counted: Segment, or the sandbox standing in for it."""
+    who_ = who[:1].upper() + who[1:]  # at the start of a sentence
     source = printable(delivered.source_name, 80) or "the source"
     expected = delivered.total
     report = (
@@ -441,10 +433,10 @@ def _words(
     )
     lost = sum(discarded.values())
     if verdict is Verdict.CONFIRMED:
-        headline = f"{who} counted the {_events(expected)} in source {source}."
+        headline = f"{who_} counted the {_events(expected)} in source {source}."
         detail = PER_MINUTE_CAVEAT + report
     elif verdict is Verdict.DISCARDED:
-        headline = f"{who} discarded {lost} at ingest: {_reasons(discarded)}."
+        headline = f"{who_} discarded {lost} at ingest: {_reasons(discarded)}."
         if counted >= expected:
             detail = (
                 f"Segment counted as many events as the {_events(expected)} in source {source}, "
@@ -463,16 +455,17 @@ def _words(
     elif verdict is Verdict.NOT_COUNTED:
         shown = f"only {counted} of the {_events(expected)}" if counted else "none of them"
         headline = (
-            f"Not counted after {_duration(wait)}: {who}'s count for source {source} shows {shown}."
+            f"Not counted after {duration_words(wait)}: {who}'s count for source {source} "
+            f"shows {shown}."
         )
-        extra = f" Segment discarded {lost} at ingest: {_reasons(discarded)}." if discarded else ""
+        extra = f" {who_} discarded {lost} at ingest: {_reasons(discarded)}." if discarded else ""
         detail = (
             f"Segment usually counts events within a minute.{extra} {check} "
             f"{PER_MINUTE_CAVEAT}{report}"
         )
     elif verdict is Verdict.CANCELLED:
         headline = f"Stopped waiting for {who}'s count."
-        detail = f"{who} had counted {counted} of the {_events(expected)} so far. " + (
+        detail = f"{who_} had counted {counted} of the {_events(expected)} so far. " + (
             PER_MINUTE_CAVEAT
         )
     else:
@@ -484,7 +477,7 @@ def _words(
 
 def _counter(client: PublicApiClient) -> str:
     """Who counts, for the words: a Public API on this computer is the sandbox's."""
-    return "The sandbox" if client.endpoint.region is Region.LOCAL else "Segment"
+    return "the sandbox" if client.endpoint.region is Region.LOCAL else "Segment"
 
 
 def expected_names(delivered: Delivered) -> Sequence[str]:

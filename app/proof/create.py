@@ -14,10 +14,12 @@ from app.segment.public_api.models import Source
 
 @dataclass(frozen=True)
 class CreatedSource:
-    """The new source; `write_key` is None when the token cannot see write keys."""
+    """The new source; `write_key` is None when the token cannot see write keys, or when
+    reading the source again for its key failed (`unread` then says why)."""
 
     source: Source
     write_key: str | None = field(default=None, repr=False)
+    unread: str = ""
 
     def describe(self) -> str:
         """What was created, and where its key went or why it could not be taken."""
@@ -25,9 +27,14 @@ class CreatedSource:
         created = f'Created the Chatlio source "{name}" in the workspace'
         if self.write_key is not None:
             return f"{created}, and took its write key without showing it."
+        why = (
+            f"but its write key could not be read afterwards ({self.unread.rstrip('.')})"
+            if self.unread
+            else "but the token cannot see write keys (it lacks Source Admin), so the app "
+            "could not take its key"
+        )
         return (
-            f"{created}, but the token cannot see write keys (it lacks Source Admin), so the app "
-            "could not take its key. Copy it by hand: in Segment, open Connections → Sources → "
+            f"{created}, {why}. Copy it by hand: in Segment, open Connections → Sources → "
             f'"{name}" → Settings → API Keys, copy the write key and paste it into the app.'
         )
 
@@ -61,7 +68,12 @@ def create_chatlio_source(client: PublicApiClient, name: str) -> CreatedSource:
     if not source.write_keys:
         # Some answers may leave the keys out; the source read again has them if the token
         # may see them at all. Empty once more means no Source Admin.
-        source = client.source(source.id)
+        try:
+            source = client.source(source.id)
+        except PublicApiError as exc:  # it exists: say so, rather than "try again" (a duplicate)
+            if exc.kind is ApiErrorKind.CANCELLED:
+                raise
+            return CreatedSource(source, None, exc.sentence)
     key = source.write_keys[0] if source.write_keys else None
     return CreatedSource(source, key)
 

@@ -120,7 +120,7 @@ def refused(
         )
     elif status == 429:
         kind = ApiErrorKind.RATE_LIMITED
-        later = f"in {_duration(wait)}" if wait else "in a minute"
+        later = f"in {duration_words(wait)}" if wait else "in a minute"
         text = (
             f"Segment is limiting how often this token may call it, and would not {call.what} "
             f"yet. Try again {later}."
@@ -172,8 +172,8 @@ def out_of_time(
 ) -> PublicApiError:
     text = (
         f"{where(endpoint)[0].upper()}{where(endpoint)[1:]} did not finish answering within "
-        f"{_duration(seconds)}, so the app stopped trying to {call.what}. Try again; if it keeps "
-        "happening, your network may be slow or blocking it."
+        f"{duration_words(seconds)}, so the app stopped trying to {call.what}. Try again; if it "
+        "keeps happening, your network may be slow or blocking it."
     )
     return PublicApiError(ApiErrorKind.UNREACHABLE, text, call=call.what, technical=technical)
 
@@ -203,7 +203,7 @@ def cancelled(call: Call) -> PublicApiError:
     )
 
 
-def _duration(seconds: float) -> str:
+def duration_words(seconds: float) -> str:
     """'45 seconds', '1 minute', '3 minutes': rounded up, as a wait is safer a little long."""
     if seconds <= 90:
         whole = max(1, math.ceil(seconds))

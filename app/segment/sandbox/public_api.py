@@ -90,6 +90,7 @@ def data(document: dict[str, Any], status: int = 200) -> Answer:
 class _Failure:
     status: int
     ms_before_next: int
+    path: str = ""  # only requests under this path (without the query) consume it
 
 
 class PublicApi:
@@ -116,8 +117,11 @@ class PublicApi:
 
     # Scripted faults
 
-    def fail_next(self, status: int, times: int = 1, *, ms_before_next: int = 2000) -> None:
-        """Answer the next `times` Public API requests with `status` in the error envelope.
+    def fail_next(
+        self, status: int, times: int = 1, *, ms_before_next: int = 2000, path: str = ""
+    ) -> None:
+        """Answer the next `times` Public API requests (under `path`, if given, such as
+        "/delivery-overview") with `status` in the error envelope; they wait in order.
 
         A 429 carries X-RateLimit-Reset (the HTTP date when the limit resets, UNCLEAR in the
         record), Remaining and Consumed, and errors[0].data {msBeforeNext, remainingPoints,
@@ -130,7 +134,7 @@ class PublicApi:
         if ms_before_next < 0:
             raise ValueError("ms_before_next must not be negative")
         with self._lock:
-            self._failures.extend([_Failure(status, ms_before_next)] * times)
+            self._failures.extend([_Failure(status, ms_before_next, path)] * times)
 
     def hide_write_keys(self, hidden: bool = True) -> None:
         """Answer as to a token without Source Admin: writeKeys [] everywhere."""
@@ -196,8 +200,11 @@ class PublicApi:
 
         target is the path under the prefix, with its query.
         """
+        path = target.partition("?")[0]
         with self._lock:
-            failure = self._failures.popleft() if self._failures else None
+            failure = None
+            if self._failures and path.startswith(self._failures[0].path):
+                failure = self._failures.popleft()
             hide_keys = self._hide_keys
         if failure is not None:
             return _failure_answer(failure), " (scripted)"

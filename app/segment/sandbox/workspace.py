@@ -262,13 +262,14 @@ class Workspace:
         if catalog is None:
             raise SourceError(422, "metadataId", f"no source in the catalog has id {metadata_id}")
         with self._lock:
-            if catalog.id == CHATLIO_ID and self._stand_in is not None:
-                self._sources.remove(self._stand_in)
-                self._stand_in = None
-            if any(s.slug == slug for s in self._sources):
+            stand_in = self._stand_in if catalog.id == CHATLIO_ID else None
+            others = [s for s in self._sources if stand_in is None or s.id != stand_in.id]
+            if any(s.slug == slug for s in others):
                 raise SourceError(409, "slug", f"a source with slug {slug} already exists")
-            if len(self._sources) >= MAX_SOURCES:
+            if len(others) >= MAX_SOURCES:
                 raise SourceError(422, "slug", f"the sandbox keeps at most {MAX_SOURCES} sources")
+            if stand_in is not None:  # only once the new source will be made
+                self._sources, self._stand_in = others, None
             self._made += 1
             key = made_up_key()
             destinations: tuple[Connection, ...] = ()

@@ -318,12 +318,16 @@ class SourcePage(Page):
         made = f"Created the Chatlio source “{source.name}” ({source.slug})"
         key = created.write_key
         if key is None:
+            why = (
+                f"its write key could not be read afterwards ({created.unread.rstrip('.')})"
+                if created.unread
+                else "your token cannot see write keys: it lacks the Source Admin role, so the "
+                "app could not take the new source's key"
+            )
             self._create_notice.show_message(
                 Kind.WARNING,
-                f"{made}, but your token cannot see write keys: it lacks the Source Admin "
-                "role, so the app could not take the new source's key. Copy it by hand: on the "
-                "next step, open the source's API keys page (Settings → API Keys), copy the "
-                "write key and paste it there.",
+                f"{made}, but {why}. Copy it by hand: on the next step, open the source's API "
+                "keys page (Settings → API Keys), copy the write key and paste it there.",
             )
             return
         draft.key_owner = (key, KeyOwner(source, 1, True))
