@@ -102,3 +102,27 @@ def test_an_unchecked_token_finds_its_region_before_the_first_call(
     with session.api_client() as client:  # checked once, not at every call
         assert client.endpoint.region is Region.EU
     assert len(us_refuses.seen) + len(eu_accepts.seen) == asked
+
+
+def owner_of(session: Session) -> object:
+    """A call: type checkers do not pin the property between changes."""
+    return session.key_owner
+
+
+def test_a_new_token_forgets_which_source_the_key_belongs_to(tmp_path: Path, planted: str) -> None:
+    from app.proof.key_owner import KeyOwner
+
+    session = Session(
+        AppSettings(str(tmp_path / "settings.ini")),
+        keystore=KeyStore(backend=fail.Keyring()),
+        token_store=SessionTokenStore(),
+    )
+    session.set_token(planted, SESSION_LOCATION)
+    before = session.token_generation
+    session.key_owner = KeyOwner(None, 3, True)
+    session.set_token(planted + "x", SESSION_LOCATION)  # another workspace may answer now
+    assert owner_of(session) is None
+    assert session.token_generation != before
+    session.key_owner = KeyOwner(None, 3, True)
+    session.forget_token()
+    assert owner_of(session) is None

@@ -52,7 +52,7 @@ class SetupDraft:
         self.region = region  # REGION_US, REGION_EU, or "" until chosen
         self.workspace_slug = workspace_slug
         self.source_name = source_name
-        self.sandbox = sandbox
+        self._sandbox = sandbox
         self.key: HeldKey | None = None
         self.chatlio_done: frozenset[str] = frozenset()  # the ticked Chatlio checklist steps
         self.typed_key = False  # a key is typed in the field but neither saved nor in use
@@ -68,6 +68,16 @@ class SetupDraft:
 
     def __repr__(self) -> str:
         return f"SetupDraft(source_name={self.source_name!r}, sandbox={self.sandbox}, key=...)"
+
+    @property
+    def sandbox(self) -> bool:
+        return self._sandbox
+
+    @sandbox.setter
+    def sandbox(self, on: bool) -> None:
+        if on != self._sandbox:  # a source created in the other mode is not this mode's
+            self.source_slug, self.created_source_id = "", ""
+        self._sandbox = on
 
     @classmethod
     def of(cls, session: Session) -> SetupDraft:

@@ -71,6 +71,7 @@ class TokenState:
         self.sandbox_check: TokenCheck | None = None
         self.api_endpoint: ApiEndpoint | None = None  # --api-endpoint: this run only
         self.store: TokenStore | None = None
+        self.generation = 0  # one more each time the token is set or forgotten
         self.hosts: tuple[ApiEndpoint, ...] | None = None  # None: Segment's US and EU hosts
         self.cdn_url: str | None = None  # None: Segment's CDN
 
@@ -376,11 +377,22 @@ class Session(QObject):
 
     def set_token(self, token: str, location: str, check: TokenCheck | None = None) -> None:
         self._tokens.token, self._tokens.location, self._tokens.check = token, location, check
-        self.changed.emit()
+        self._token_changed()
 
     def forget_token(self) -> None:
         self._tokens.token, self._tokens.location, self._tokens.check = None, None, None
+        self._token_changed()
+
+    def _token_changed(self) -> None:
+        # Which source the key belongs to was answered for the workspace of the token before.
+        self._tokens.generation += 1
+        self._key_owner = None
         self.changed.emit()
+
+    @property
+    def token_generation(self) -> int:
+        """Changes whenever the token does: answers got with another token are stale."""
+        return self._tokens.generation
 
     def use_api_endpoint_from_command_line(self, endpoint: ApiEndpoint) -> None:
         """`--api-endpoint URL`: this run asks the Public API there; not saved."""

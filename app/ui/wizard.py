@@ -80,6 +80,7 @@ class SetupWizard(QWizard):
         self._session = session
         self._draft = SetupDraft.of(session)
         self._trial = session.trial()
+        self._token_generation = self._trial.token_generation
         self._panel_factory = panel_factory
         self._all_pages = False
         self._sandbox_jump = False  # Next from "Try it without a Segment account"
@@ -224,7 +225,11 @@ class SetupWizard(QWizard):
 
     @Slot()
     def on_trial_changed(self) -> None:
-        """Back and Next stay off while the test page sends (QWizard re-enables them itself)."""
+        """Back and Next stay off while the test page sends (QWizard re-enables them itself);
+        a new token makes the key's known owner stale (another workspace may answer)."""
+        if self._trial.token_generation != self._token_generation:
+            self._token_generation = self._trial.token_generation
+            self._draft.key_owner = None
         back = self.button(QWizard.WizardButton.BackButton)
         if self._trial.busy:
             back.setEnabled(False)

@@ -106,6 +106,10 @@ class DestinationsPage(Page):
         api = api_session(self._trial, self._draft)
         source_id = self._draft.source_id()
         self._refresh.setVisible(api.has_token and source_id is not None)
+        self._connected_task.cancel()
+        self._connected.clear()  # what was listed may be another mode's, or another source's
+        self._connected.hide()
+        self._connected_notice.clear()
         if not api.has_token:
             self._connected_text.setText(
                 "With a Segment Public API token (Team and Business plans) the app lists the "

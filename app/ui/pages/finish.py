@@ -95,10 +95,9 @@ class FinishPage(Page):
         self._values["workspace"].setText(workspace)
         self._values["key"].setText(self.key_location())
         owner = draft.owner_of_key()
-        self._values["owner"].setText(
-            owner.describe() if owner is not None else "not checked (no Public API token)"
-        )
         api = api_session(self._trial, draft)
+        unchecked = "not checked" if api.has_token else "not checked (no Public API token)"
+        self._values["owner"].setText(owner.describe() if owner is not None else unchecked)
         if draft.sandbox:
             where = "not needed: the sandbox answers"
         elif api.token_location is not None:

@@ -115,6 +115,8 @@ class WriteKeyPage(Page):
         """ "Whose key is it?": the Public API's answer, or the offer of the CDN check."""
         self._trial = trial
         self._checked_key: str | None = None  # the key last asked about
+        self._asked_for: str | None = None  # the key the running check (owner or CDN) is about
+        self._shown_for: str | None = None  # the key the notice below describes
         group = QGroupBox("Whose key is it?")
         group.setObjectName("owner_group")
         self._owner_task = ApiTask("owner_task")
@@ -172,12 +174,17 @@ class WriteKeyPage(Page):
             "Once the key is saved or in use, the app "
             + ("asks Segment which source it belongs to." if held else "can check it.")
         )
-        if key is None:
+        if self._shown_for != key:  # the notice, or the check running, is about another key
             self._owner.clear()
+            self._shown_for = None
+            if busy and self._asked_for != key:
+                self._owner_task.cancel()
+                busy = False
+        if key is None:
             return
         owner = draft.owner_of_key()
         if owner is not None:
-            self._show_owner(owner)
+            self._show_owner(key, owner)
         elif held and not busy and self._checked_key != key:
             self._start_owner_check(key)
 
@@ -204,7 +211,7 @@ class WriteKeyPage(Page):
     def _start_owner_check(self, key: str) -> None:
         api = self._api()
         api.proxy  # noqa: B018 - read the settings here, on the GUI thread
-        self._checked_key = key
+        self._checked_key = self._asked_for = key
         self._owner.clear()
 
         def work(cancel: CancelToken) -> KeyOwner:
@@ -217,31 +224,30 @@ class WriteKeyPage(Page):
             "Asking Segment which source this key belongs to…",
             work,
             lambda owner: self._on_owner_found(key, owner),
-            self._on_owner_failed,
-            lambda: self._owner.show_message(Kind.INFO, "Cancelled: the key was not checked."),
+            lambda error: self._say_about(key, Kind.WARNING, _owner_failure(error)),
+            lambda: self._say_about(key, Kind.INFO, "Cancelled: the key was not checked."),
         )
 
     def _on_owner_found(self, key: str, owner: KeyOwner) -> None:
         self._draft.key_owner = (key, owner)
         if not self._draft.sandbox and self._trial.write_key() == key:  # already sending
             self._trial.key_owner = owner
-        self._show_owner(owner)
+        self._show_owner(key, owner)  # shown only if not replaced while Segment was asked
 
-    def _show_owner(self, owner: KeyOwner) -> None:
+    def _show_owner(self, key: str, owner: KeyOwner) -> None:
         if owner.is_chatlio:
             kind = Kind.OK
         elif owner.source is not None or owner.keys_visible:
             kind = Kind.WARNING
         else:
             kind = Kind.INFO
-        self._owner.show_message(kind, owner.describe())
+        self._say_about(key, kind, owner.describe())
 
-    def _on_owner_failed(self, error: BaseException) -> None:
-        self._owner.show_message(
-            Kind.WARNING,
-            f"{failure_sentence(error)} The key is kept all the same; the test events show "
-            "whether it works.",
-        )
+    def _say_about(self, key: str, kind: Kind, text: str) -> None:
+        """A notice about `key`, unless another key is in use by now."""
+        if key == self._draft.key_in_use():
+            self._owner.show_message(kind, text)
+            self._shown_for = key
 
     @Slot(bool)
     def on_owner_task_running_changed(self, _running: bool) -> None:
@@ -272,19 +278,21 @@ class WriteKeyPage(Page):
 
             return cdn_lookup(key, base_url=api.cdn_url(), proxy=proxy, cancel=cancel)
 
+        self._asked_for = key
         self._owner_task.start(
             "Asking Segment's CDN about the key…",
             work,
-            self._on_cdn_answered,
-            lambda error: self._owner.show_message(Kind.INFO, failure_sentence(error)),
+            lambda check: self._on_cdn_answered(key, check),
+            lambda error: self._say_about(key, Kind.INFO, failure_sentence(error)),
             focus_after=self._cdn,
         )
 
-    def _on_cdn_answered(self, check: CdnCheck) -> None:
+    def _on_cdn_answered(self, key: str, check: CdnCheck) -> None:
         from app.proof.cdn import CdnAnswer
 
-        kind = Kind.OK if check.answer is CdnAnswer.KNOWN else Kind.INFO
-        self._owner.show_message(kind, check.sentence)
+        self._say_about(
+            key, Kind.OK if check.answer is CdnAnswer.KNOWN else Kind.INFO, check.sentence
+        )
 
     def validatePage(self) -> bool:
         self._entry.edit.hide_secret()
@@ -311,3 +319,10 @@ class WriteKeyPage(Page):
         self._owner_task.cancel()
         self._refresh_check()
         self.completeChanged.emit()
+
+
+def _owner_failure(error: BaseException) -> str:
+    return (
+        f"{failure_sentence(error)} The key is kept all the same; the test events show "
+        "whether it works."
+    )
