@@ -22,7 +22,7 @@ from app.segment import SANDBOX_KEY, links, warehouse
 from app.ui.api_task import ApiTask, failure_sentence
 from app.ui.browser import LinkButton
 from app.ui.draft import HeldKey, SetupDraft
-from app.ui.page_kit import Kind, Notice, Page, api_session, text_label
+from app.ui.page_kit import Kind, Notice, Page, answerer, api_session, text_label
 from app.ui.pages.welcome import token_row
 from app.ui.session import Session
 
@@ -293,14 +293,14 @@ class SourcePage(Page):
                 return create_chatlio_source(client, name)
 
         self._create_task.start(
-            f"Creating the Chatlio source “{name}” in Segment…",
+            f"Creating the Chatlio source “{name}” in {answerer(api)}…",
             work,
             self._on_created,
             self._on_create_failed,
             lambda: self._create_notice.show_message(
                 Kind.INFO,
                 "Cancelled. If Segment had already received the request, the source may exist "
-                "anyway: look in your list of sources in Segment before trying again.",
+                f"anyway: look in your list of sources in {answerer(api)} before trying again.",
             ),
             focus_after=self._next_button(),
         )
