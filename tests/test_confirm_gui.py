@@ -339,6 +339,38 @@ def test_without_a_token_a_200_is_explained_and_a_token_offered(
     session.close()
 
 
+def test_a_token_entered_after_the_send_confirms_that_send(
+    qtbot: QtBot, tmp_path: Path, sandbox: Sandbox
+) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from app.token_store import SessionTokenStore
+    from app.ui.settings import AppSettings
+    from app.ui.token_entry import TokenDialog
+
+    sandbox.public_api.workspace.create("chatlio", "W3065KyMWF", name="Chatlio")
+    session = Session(AppSettings(str(tmp_path / "settings.ini")), token_store=SessionTokenStore())
+    session.use_sandbox = False
+    session.set_key(SANDBOX_KEY, SESSION_LOCATION)  # real mode, pointed at the sandbox
+    session.custom_endpoint = parse_endpoint(sandbox.url)
+    session.use_api_endpoint_from_command_line(parse_api_endpoint(sandbox.public_api_url))
+    panel = make_panel(qtbot, session)
+    send(qtbot, panel)
+    offer = child(panel, QPushButton, "confirm_with_token")
+    assert offer.isVisible()
+    offer.click()
+    qtbot.waitUntil(lambda: isinstance(QApplication.activeModalWidget(), TokenDialog))
+    dialog = QApplication.activeModalWidget()
+    assert isinstance(dialog, TokenDialog)
+    dialog.entry.edit.setText(SANDBOX_TOKEN)
+    child(dialog, QPushButton, "token_session_only").click()
+    confirmation = verdict(qtbot, session)
+    assert confirmation.verdict is Verdict.CONFIRMED, confirmation.headline
+    assert not offer.isVisible()
+    dialog.reject()
+    session.close()
+
+
 # --- Cancel, closing, leaving the wizard ------------------------------------------------------
 
 

@@ -76,7 +76,7 @@ class ArrivalBox(QScrollArea):
         self._cap = QWIDGETSIZE_MAX
         self._session = session
         self._check: ArrivalCheck | None = None
-        self._shown: tuple[str, str, bool | None] | None = None
+        self._shown: tuple[str, str, bool | None, bool] | None = None
 
         self._headline = QLabel()
         self._headline.setObjectName("arrival_headline")
@@ -99,6 +99,11 @@ class ArrivalBox(QScrollArea):
         self._cancel.setObjectName("cancel_confirm")
         self._cancel.setAccessibleName("Stop asking Segment for its count")
         self._cancel.clicked.connect(self.on_cancel_clicked)
+        self._with_token = QPushButton("Confirm with a token…")
+        self._with_token.setObjectName("confirm_with_token")
+        self._with_token.setAccessibleName("Enter a Public API token and confirm this send")
+        self._with_token.setAutoDefault(False)  # Enter keeps its meaning in the wizard
+        self._with_token.clicked.connect(self.on_with_token_clicked)
 
         text = QVBoxLayout()
         text.setContentsMargins(0, 0, 0, 0)
@@ -109,6 +114,7 @@ class ArrivalBox(QScrollArea):
         layout.setContentsMargins(6, 4, 6, 4)
         layout.addLayout(text, 1)
         layout.addWidget(self._cancel, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(self._with_token, 0, Qt.AlignmentFlag.AlignTop)
         self.setWidget(content)
 
         self._tick = QTimer(self)
@@ -165,6 +171,22 @@ class ArrivalBox(QScrollArea):
         if self._check is not None:
             self._check.cancel()
 
+    @Slot()
+    def on_with_token_clicked(self) -> None:
+        from app.ui.token_entry import TokenDialog  # imports the Public API's words
+
+        dialog = TokenDialog.open_for(self._session, self.window())
+        dialog.entry.taken.connect(self.on_token_taken)
+
+    @Slot(object)
+    def on_token_taken(self, _check: object) -> None:
+        """The send just made is confirmed with the token, as if it had been there before."""
+        from app.ui.confirm import confirm_after_send
+
+        record = self._session.last_send
+        if record is not None and record.ended and record.started_at is not None:
+            confirm_after_send(self._session, record, record.started_at)
+
     # --- rendering --------------------------------------------------------------------------
 
     def _follow(self, check: ArrivalCheck | None) -> None:
@@ -188,7 +210,7 @@ class ArrivalBox(QScrollArea):
         elif record is not None and record.confirmation is not None:
             self._put(*verdict_text(record.confirmation, record.sandbox), cancel=None)
         elif record is not None and self._asks_for_token(record):
-            self._put(*words.unproven(_address(record)), cancel=None)
+            self._put(*words.unproven(_address(record)), cancel=None, token=True)
         else:
             self._shown = None
             self.hide()
@@ -209,9 +231,10 @@ class ArrivalBox(QScrollArea):
             and any(result.ok for result in record.results)
         )
 
-    def _put(self, headline: str, detail: str, cancel: bool | None) -> None:
-        """`cancel`: None hides Cancel, False shows it off (stopping), True on."""
-        shown = (headline, detail, cancel)
+    def _put(self, headline: str, detail: str, cancel: bool | None, *, token: bool = False) -> None:
+        """`cancel`: None hides Cancel, False shows it off (stopping), True on; `token` offers
+        to confirm with a token."""
+        shown = (headline, detail, cancel, token)
         if shown != self._shown:  # changed() comes often; setText lays the labels out again
             self._shown = shown
             self._headline.setText(headline)
@@ -219,6 +242,7 @@ class ArrivalBox(QScrollArea):
             self._detail.setVisible(bool(detail))
             self._cancel.setVisible(cancel is not None)
             self._cancel.setEnabled(bool(cancel))
+            self._with_token.setVisible(token)
             self.show()
             self._fit()
         self.show()

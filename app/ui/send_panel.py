@@ -433,7 +433,7 @@ class SendPanel(QWidget):
         conversation_id = str(self._value("conversation_id"))
         total = len(events)
         record = self._record = SendRecord(visitor_id, conversation_id, session.use_sandbox, total)
-        self._started_at = datetime.now(UTC)
+        self._started_at = record.started_at = datetime.now(UTC)
         cancel = self._cancel = CancelToken()
         self._progress_report = None
         self._progress.setRange(0, total)

@@ -13,6 +13,8 @@ from app.segment import SANDBOX_KEY, SANDBOX_TOKEN
 from app.ui.settings import AppSettings
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from app.keystore import WriteKeyStore
     from app.proof.arrival import Confirmation
     from app.proof.key_owner import KeyOwner
@@ -49,6 +51,7 @@ class SendRecord:
         self.results: list[SendResult] = []
         self.summary = ""  # one line, once the send ended
         self.ended = False
+        self.started_at: datetime | None = None  # UTC, when the panel began the send
         # Segment's count of what arrived, once confirming ended (app.ui.confirm runs it).
         self.confirmation: Confirmation | None = None
 
