@@ -177,6 +177,22 @@ def test_a_listing_of_empty_write_keys_means_keys_not_visible(
     assert owner == KeyOwner(None, 2, False)
 
 
+def test_a_key_on_a_source_that_shows_no_keys_is_not_said_missing(
+    servers: tuple[ApiServer, ApiServer],
+) -> None:
+    """Source Admin on some sources only: the key may sit on one whose keys are hidden."""
+    server, _ = servers
+    listing = {"sources": [source_json(1, key="other-key"), source_json(2), source_json(3)]}
+    server.answer = lambda seen: json_reply(listing)
+    with PublicApiClient(server.endpoint, TOKEN, retry=FAST) as client:
+        owner = find_key_owner(client, KEY)
+    assert owner == KeyOwner(None, 3, True, keyless=2)
+    words = owner.describe()
+    assert words.startswith("None of the 1 source whose write keys the token can see")
+    assert "2 sources showed none" in words
+    assert "mistyped" not in words
+
+
 # --- creating the source --------------------------------------------------------------------
 
 

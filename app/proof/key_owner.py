@@ -21,6 +21,7 @@ class KeyOwner:
     source: Source | None
     sources_seen: int
     keys_visible: bool
+    keyless: int = 0  # sources that showed no write keys (the token may lack Source Admin there)
 
     @property
     def is_chatlio(self) -> bool:
@@ -55,6 +56,14 @@ class KeyOwner:
                 f"workspace's {_sources(self.sources_seen)} this key belongs to. A Workspace "
                 "Owner can give the token Source Admin."
             )
+        if self.keyless:
+            shown = self.sources_seen - self.keyless
+            return (
+                f"None of the {_sources(shown)} whose write keys the token can see has this "
+                f"key, but {_sources(self.keyless)} showed none (the token may lack Source "
+                "Admin on them), so it may be one of those. A Workspace Owner can give the token "
+                "Source Admin on every source."
+            )
         return (
             f"None of the workspace's {_sources(self.sources_seen)} has this key: it may belong "
             "to another workspace, or to a source that was deleted, or it was mistyped. Copy it "
@@ -68,7 +77,8 @@ def find_key_owner(client: PublicApiClient, write_key: str) -> KeyOwner:
     key = write_key.strip()
     owner = next((s for s in sources if key and key in s.write_keys), None)
     visible = not sources or any(s.write_keys for s in sources)
-    return KeyOwner(owner, len(sources), visible)
+    keyless = sum(1 for s in sources if not s.write_keys) if visible else 0
+    return KeyOwner(owner, len(sources), visible, keyless)
 
 
 def _sources(count: int) -> str:
