@@ -20,6 +20,7 @@ from app.redaction import printable
 from app.segment.endpoint import Region
 from app.segment.public_api.client import PublicApiClient
 from app.segment.public_api.errors import ApiErrorKind, PublicApiError, duration_words
+from app.segment.public_api.hosts import answerer
 from app.segment.public_api.models import Counts
 
 if TYPE_CHECKING:
@@ -353,7 +354,7 @@ class _Poller:
             self._wait,
             self._via,
             error,
-            _counter(self._client),
+            answerer(self._client.endpoint.region is Region.LOCAL),
         )
         return Confirmation(
             verdict=verdict,
@@ -473,11 +474,6 @@ def _words(
         headline = f"Could not ask {who} for its count: {sentence}"
         detail = PER_MINUTE_CAVEAT
     return headline, detail
-
-
-def _counter(client: PublicApiClient) -> str:
-    """Who counts, for the words: a Public API on this computer is the sandbox's."""
-    return "the sandbox" if client.endpoint.region is Region.LOCAL else "Segment"
 
 
 def expected_names(delivered: Delivered) -> Sequence[str]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from app.segment.public_api.hosts import answerer
+
 if TYPE_CHECKING:
     from app.proof.arrival import ArrivalProgress, Confirmation
     from app.proof.key_owner import KeyOwner
@@ -52,13 +54,9 @@ def clock(seconds: float) -> str:
     return f"{minutes} min" + (f" {rest} s" if rest else "")
 
 
-def _who(sandbox: bool) -> str:
-    return "the sandbox" if sandbox else "Segment"
-
-
 def finding_text(sandbox: bool) -> str:
     """Before counting: the key's source is being looked up."""
-    return f"Asking {_who(sandbox)} which source the write key belongs to\u2026"
+    return f"Asking {answerer(sandbox)} which source the write key belongs to\u2026"
 
 
 def counting_text(progress: ArrivalProgress | None, elapsed: float, sandbox: bool) -> str:
@@ -66,7 +64,7 @@ def counting_text(progress: ArrivalProgress | None, elapsed: float, sandbox: boo
 
     `elapsed`: seconds since `progress` was reported (the time moves on between polls).
     """
-    text = f"Asking {_who(sandbox)} for its count\u2026"
+    text = f"Asking {answerer(sandbox)} for its count\u2026"
     if progress is None:
         return text
     waited = min(progress.waited_s + max(0.0, elapsed), progress.wait_s)
@@ -77,7 +75,7 @@ def counting_text(progress: ArrivalProgress | None, elapsed: float, sandbox: boo
 
 
 def stopping_text(sandbox: bool) -> str:
-    return f"Stopping: no more questions to {_who(sandbox)}\u2026"
+    return f"Stopping: no more questions to {answerer(sandbox)}\u2026"
 
 
 def not_asked(owner: KeyOwner, expected: int, sandbox: bool) -> Confirmation:
@@ -126,7 +124,7 @@ def could_not_ask(error: BaseException, expected: int, sandbox: bool) -> Confirm
         said = error.sentence
     else:
         said = "Something unexpected stopped the check."
-    who = _who(sandbox)
+    who = answerer(sandbox)
     return Confirmation(
         Verdict.FAILED,
         expected,
@@ -150,6 +148,6 @@ def stopped(expected: int, sandbox: bool, late: bool = False) -> Confirmation:
         Verdict.CANCELLED,
         expected,
         0,
-        headline=f"Stopped before {_who(sandbox)}'s count was read",
+        headline=f"Stopped before {answerer(sandbox)}'s count was read",
         detail=detail,
     )

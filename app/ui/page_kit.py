@@ -106,11 +106,6 @@ def api_session(trial: Session, draft: SetupDraft) -> Session:
     return trial
 
 
-def answerer(api: Session) -> str:
-    """Who answers a page's Public API calls, for the words: the sandbox or Segment."""
-    return "the sandbox" if api.use_sandbox else "Segment"
-
-
 def text_label(text: str, *, rich: bool = False) -> QLabel:
     label = QLabel(text)
     label.setWordWrap(True)

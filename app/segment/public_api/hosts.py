@@ -39,6 +39,11 @@ EU_API = ApiEndpoint(EU_API_HOST, Region.EU)
 REGION_HOSTS: tuple[ApiEndpoint, ...] = (US_API, EU_API)
 
 
+def answerer(sandbox: bool) -> str:
+    """Who answers Public API calls, in words mid-sentence: the sandbox, or Segment."""
+    return "the sandbox" if sandbox else "Segment"
+
+
 def parse_api_endpoint(text: str) -> ApiEndpoint:
     """`--api-endpoint URL` checked: https, or plain http only to loopback; a path is kept.
 

@@ -18,10 +18,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.segment import warehouse
+from app.segment.public_api.hosts import answerer
 from app.ui.api_task import ApiTask, failure_sentence
 from app.ui.browser import LinkButton
 from app.ui.draft import SetupDraft
-from app.ui.page_kit import Kind, Notice, Page, answerer, api_session, text_label
+from app.ui.page_kit import Kind, Notice, Page, api_session, text_label
 from app.ui.session import Session
 
 if TYPE_CHECKING:
@@ -123,7 +124,7 @@ class DestinationsPage(Page):
             )
             return
         api.proxy  # noqa: B018 - read the settings here, on the GUI thread
-        self._connected_text.setText(f"What {answerer(api)} says the source sends to:")
+        self._connected_text.setText(f"What {answerer(api.use_sandbox)} says the source sends to:")
         self._connected_notice.clear()
 
         def work(cancel: CancelToken) -> SourceConnections:
@@ -133,7 +134,7 @@ class DestinationsPage(Page):
                 return source_connections(client, source_id)
 
         self._connected_task.start(
-            f"Asking {answerer(api)} what the source is connected to…",
+            f"Asking {answerer(api.use_sandbox)} what the source is connected to…",
             work,
             self._on_connections,
             self._on_connections_failed,

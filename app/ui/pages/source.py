@@ -19,10 +19,11 @@ from PySide6.QtWidgets import (
 
 from app.key_storage import SESSION_LOCATION, KeyStorage
 from app.segment import SANDBOX_KEY, links, warehouse
+from app.segment.public_api.hosts import answerer
 from app.ui.api_task import ApiTask, failure_sentence
 from app.ui.browser import LinkButton
 from app.ui.draft import HeldKey, SetupDraft
-from app.ui.page_kit import Kind, Notice, Page, answerer, api_session, text_label
+from app.ui.page_kit import Kind, Notice, Page, api_session, text_label
 from app.ui.pages.welcome import token_row
 from app.ui.session import Session
 
@@ -292,15 +293,16 @@ class SourcePage(Page):
             with api.api_client(cancel) as client:
                 return create_chatlio_source(client, name)
 
+        where = answerer(api.use_sandbox)
         self._create_task.start(
-            f"Creating the Chatlio source “{name}” in {answerer(api)}…",
+            f"Creating the Chatlio source “{name}” in {where}…",
             work,
             self._on_created,
             self._on_create_failed,
             lambda: self._create_notice.show_message(
                 Kind.INFO,
                 "Cancelled. If Segment had already received the request, the source may exist "
-                f"anyway: look in your list of sources in {answerer(api)} before trying again.",
+                f"anyway: look in your list of sources in {where} before trying again.",
             ),
             focus_after=self._next_button(),
         )

@@ -16,11 +16,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.segment.public_api.hosts import answerer
 from app.ui.api_task import ApiTask, failure_sentence
 from app.ui.browser import LinkButton
 from app.ui.draft import HeldKey, SetupDraft
 from app.ui.key_entry import KeyEntry
-from app.ui.page_kit import Kind, Notice, Page, answerer, api_session, text_label
+from app.ui.page_kit import Kind, Notice, Page, api_session, text_label
 from app.ui.pages.welcome import token_row
 from app.ui.session import Session
 
@@ -221,7 +222,7 @@ class WriteKeyPage(Page):
                 return find_key_owner(client, key)
 
         self._owner_task.start(
-            f"Asking {answerer(api)} which source this key belongs to…",
+            f"Asking {answerer(api.use_sandbox)} which source this key belongs to…",
             work,
             lambda owner: self._on_owner_found(key, owner),
             lambda error: self._say_about(key, Kind.WARNING, _owner_failure(error)),
