@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -474,8 +474,3 @@ def _words(
         headline = f"Could not ask {who} for its count: {sentence}"
         detail = PER_MINUTE_CAVEAT
     return headline, detail
-
-
-def expected_names(delivered: Delivered) -> Sequence[str]:
-    """The event names a confirmation of `delivered` counts (for the GUI's table)."""
-    return _names(delivered)

@@ -77,7 +77,7 @@ def cdn_lookup(
     except Exception as exc:  # noqa: BLE001 - never raises: anything else is "not confirmed"
         log.warning("The CDN lookup failed unexpectedly: %s", type(exc).__name__)
         return _unconfirmed("the check failed", type(exc).__name__)
-    return _judged(key, status, body, error, cancel)
+    return _judged(key, status, body, error)
 
 
 def _fetch(
@@ -120,7 +120,6 @@ def _judged(
     status: int,
     body: str,
     error: Exception | str | None,
-    cancel: CancelToken | None,
 ) -> CdnCheck:
     from app.segment.client import classify_failure
 

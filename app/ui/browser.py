@@ -19,6 +19,22 @@ def open_url(url: str) -> None:
         raise UrlNotOpened(url)
 
 
+def open_or_offer(url: str, label: QLabel, field: QLineEdit) -> None:
+    """Open `url` in the browser; if none opens, show it in `field` (under `label`), selected
+    for copying."""
+    try:
+        open_url(url)
+    except UrlNotOpened:
+        field.setText(url)
+        label.show()
+        field.show()
+        field.selectAll()
+        field.setFocus()
+    else:
+        label.hide()
+        field.hide()
+
+
 class LinkButton(QWidget):
     """A button that opens a web page; if the desktop cannot, the address is shown to copy."""
 
@@ -53,14 +69,4 @@ class LinkButton(QWidget):
     def on_button_clicked(self) -> None:
         url = self._url()
         self.button.setToolTip(url)
-        try:
-            open_url(url)
-        except UrlNotOpened:
-            self._fallback.setText(url)
-            self._fallback_label.show()
-            self._fallback.show()
-            self._fallback.selectAll()
-            self._fallback.setFocus()
-        else:
-            self._fallback_label.hide()
-            self._fallback.hide()
+        open_or_offer(url, self._fallback_label, self._fallback)

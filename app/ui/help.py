@@ -303,19 +303,9 @@ class HelpWindow(QWidget):
         if url.scheme() == "help":
             self.show_topic(url.path())
             return
-        from app.ui import browser
+        from app.ui.browser import open_or_offer
 
-        address = url.toString()
-        try:
-            browser.open_url(address)
-        except browser.UrlNotOpened:
-            self._fallback.setText(address)
-            self._fallback_label.show()
-            self._fallback.show()
-            self._fallback.selectAll()
-            self._fallback.setFocus()
-        else:
-            self._hide_fallback()
+        open_or_offer(url.toString(), self._fallback_label, self._fallback)
 
 
 _window: list[HelpWindow] = []  # the one help window, while it exists

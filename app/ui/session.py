@@ -402,10 +402,6 @@ class Session(QObject):
         self._tokens.api_endpoint = endpoint
         self.changed.emit()
 
-    @property
-    def api_endpoint_from_command_line(self) -> ApiEndpoint | None:
-        return self._tokens.api_endpoint
-
     def api_token(self) -> str | None:
         """The token to call with; in sandbox mode always the sandbox's, never the real one."""
         if self._use_sandbox:
@@ -422,15 +418,12 @@ class Session(QObject):
         no host accepts it.
         """
         from app.segment.public_api.client import PublicApiClient
-        from app.segment.public_api.hosts import parse_api_endpoint
 
         token = self.api_token()
         if token is None:
             raise LookupError("no Public API token")
-        if self._use_sandbox:
-            endpoint = parse_api_endpoint(self.sandbox().public_api_url)
-        elif self._tokens.api_endpoint is not None:
-            endpoint = self._tokens.api_endpoint
+        if self._use_sandbox or self._tokens.api_endpoint is not None:
+            endpoint = self.api_hosts()[0]  # the only host asked, then
         else:
             check = self._tokens.check
             if check is None or self._tokens.token != token:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QEvent, QSize, QTimer, Slot
 from PySide6.QtWidgets import QApplication, QWidget, QWizard
 
-from app.ui.draft import SetupDraft
+from app.ui.draft import REGION_EU, SetupDraft
 from app.ui.page_kit import Page, PageId
 from app.ui.pages.welcome import WelcomePage
 from app.ui.screen_fit import fit_to_screen
@@ -157,7 +157,7 @@ class SetupWizard(QWizard):
         current = self.currentId()
         if self._sandbox_jump:
             return PageId.TEST
-        if current == PageId.WELCOME and self._draft.region == "eu":
+        if current == PageId.WELCOME and self._draft.region == REGION_EU:
             return PageId.EU_WORKSPACE
         if current not in PAGE_ORDER or current == PAGE_ORDER[-1]:
             return -1
