@@ -9,19 +9,24 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import secrets
 import ssl
 import sys
 import time
 import traceback
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from app import APP_NAME, __version__
 from app.exit_codes import ExitCode
 
-__all__ = ["CHECKS", "CheckFailed", "main", "run_self_test"]
+if TYPE_CHECKING:
+    from app.keystore import SystemKeyring
+
+__all__ = ["CHECKS", "PROBE_SERVICE", "CheckFailed", "main", "run_self_test"]
 
 # Modules imported besides every module of the app itself: what runs only when a person acts.
 THIRD_PARTY_MODULES = (
@@ -38,6 +43,9 @@ _SKIPPED_MODULES = frozenset({"app.__main__", __name__})
 # Modules that must be among those found, so that an empty package walk cannot pass.
 _REQUIRED_APP_MODULES = ("app.cli", "app.keystore", "app.segment.client", "app.ui.app")
 _KEYRING_TIMEOUT = 10.0
+# The keyring check's throwaway item: a service of its own, never the app's real entries.
+PROBE_SERVICE = "chatlio-segment-setup-self-test"
+_PROBE_NAME = "a throwaway test item"
 _ROUND_TRIP_TIMEOUT = 5.0
 
 
@@ -89,13 +97,40 @@ def check_qt() -> str:
 
 
 def check_keyring() -> str:
-    """The system keyring the app would keep the write key in is there (nothing is stored)."""
-    from app.keystore import KeyStore, KeystoreUnavailable
+    """The system keyring stores, gives back and deletes a throwaway item.
+
+    Finding the backend is not enough: under macOS's hardened runtime, or with Credential
+    Manager disabled by policy, the backend is found and the first write fails. The item has a
+    service name of its own and a fresh user name, so the user's write key and token entries
+    are never read, written or deleted.
+    """
+    from app.keystore import KeyStore, KeystoreUnavailable, SystemKeyring
 
     try:
-        return KeyStore(timeout=_KEYRING_TIMEOUT).location()
+        where = KeyStore(timeout=_KEYRING_TIMEOUT).location()
+        _probe_keyring(SystemKeyring(timeout=_KEYRING_TIMEOUT, secret=_PROBE_NAME))
     except KeystoreUnavailable as exc:
         raise CheckFailed(exc.message) from exc
+    return f"{where}: stored, read back and deleted {_PROBE_NAME}"
+
+
+def _probe_keyring(keyring: SystemKeyring) -> None:
+    user = f"self-test-{uuid.uuid4().hex}"
+    secret = secrets.token_urlsafe(24)
+    keyring.run("store", lambda backend: backend.set_password(PROBE_SERVICE, user, secret))
+    try:
+        read = keyring.run("read back", lambda backend: backend.get_password(PROBE_SERVICE, user))
+    finally:
+        deleted = keyring.delete(PROBE_SERVICE, user)
+    if read != secret:
+        got = "nothing" if read is None else "a different secret"
+        raise CheckFailed(f"the keyring stored {_PROBE_NAME} but gave back {got}")
+    left = keyring.run("read back", lambda backend: backend.get_password(PROBE_SERVICE, user))
+    if not deleted or left is not None:
+        raise CheckFailed(
+            f"the keyring did not delete {_PROBE_NAME}; remove the entry named "
+            f"{PROBE_SERVICE!r} by hand"
+        )
 
 
 def _linux_store() -> tuple[str, int]:

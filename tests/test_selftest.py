@@ -9,12 +9,20 @@ from pathlib import Path
 from typing import TextIO
 
 import pytest
+from keyring.backends import SecretService
 from pytestqt.qtbot import QtBot
 
 from app import selftest
+from app.keystore import SERVICE_NAME, KeyStore
 from app.segment.sandbox import Sandbox
+from app.selftest import PROBE_SERVICE
+from app.token_store import SERVICE_NAME as TOKEN_SERVICE
+from app.token_store import KeyringTokenStore
 from app.ui import self_check
-from tests.secret_service import DBusSession, SecretServiceSession
+from tests.secret_service import DBusSession, SecretServiceSession, StoredItem
+
+PLANTED_KEY = "plantedWriteKey0123456789abcdefAB"
+PLANTED_TOKEN = "sgp_plantedTokenForTheSelfTest0123456789"
 
 CHECK_NAMES = ["imports", "qt", "keyring", "tls", "round-trip"]
 
@@ -67,6 +75,122 @@ def test_no_keyring_fails_with_the_reason_and_a_fix(
     assert "GNOME Keyring or KWallet" in keyring_line
     assert lines[-1].startswith("Self-test FAILED: 1 of 5 checks (keyring) in ")
     assert sum(line.startswith("ok   ") for line in lines) == 4
+
+
+class RecordingKeyring(SecretService.Keyring):
+    """keyring's real Secret Service backend, recording every call (and optionally misbehaving)."""
+
+    def __init__(self, *, give_back: str | None = None, keep_deleted: bool = False) -> None:
+        super().__init__()
+        self.calls: list[tuple[str, str, str]] = []
+        self._give_back = give_back
+        self._keep_deleted = keep_deleted
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.calls.append(("set", service, username))
+        super().set_password(service, username, password)
+
+    def get_password(self, service: str, username: str) -> str | None:
+        self.calls.append(("get", service, username))
+        secret = super().get_password(service, username)
+        return self._give_back if self._give_back is not None and secret is not None else secret
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.calls.append(("delete", service, username))
+        if not self._keep_deleted:
+            super().delete_password(service, username)
+
+
+@pytest.fixture
+def planted(secret_service: SecretServiceSession) -> list[StoredItem]:
+    """The user's own write key and token, stored before the self-test runs."""
+    KeyStore().save("Chatlio", PLANTED_KEY)
+    KeyringTokenStore().save(PLANTED_TOKEN)
+    items = secret_service.items()
+    assert len(items) == 2
+    return items
+
+
+def use_backend(monkeypatch: pytest.MonkeyPatch, backend: RecordingKeyring) -> None:
+    import keyring.core
+
+    monkeypatch.setattr(keyring.core, "_keyring_backend", backend)
+
+
+def probe_items(secret_service: SecretServiceSession) -> list[StoredItem]:
+    return [i for i in secret_service.items() if i.attributes.get("service") == PROBE_SERVICE]
+
+
+@pytest.mark.keyring
+def test_keyring_check_stores_reads_and_deletes_only_a_throwaway_item(
+    secret_service: SecretServiceSession, planted: list[StoredItem], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend = RecordingKeyring()
+    use_backend(monkeypatch, backend)
+
+    detail = selftest.check_keyring()
+
+    assert detail.endswith(": stored, read back and deleted a throwaway test item")
+    assert [call[0] for call in backend.calls] == ["set", "get", "delete", "get"]
+    assert {call[1] for call in backend.calls} == {PROBE_SERVICE}
+    assert len({call[2] for call in backend.calls}) == 1
+    assert PROBE_SERVICE not in (SERVICE_NAME, TOKEN_SERVICE)
+    assert secret_service.items() == planted
+
+
+@pytest.mark.keyring
+def test_each_run_uses_a_fresh_item_name(
+    secret_service: SecretServiceSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend = RecordingKeyring()
+    use_backend(monkeypatch, backend)
+
+    selftest.check_keyring()
+    selftest.check_keyring()
+
+    assert len({call[2] for call in backend.calls}) == 2
+
+
+@pytest.mark.keyring
+def test_a_keyring_that_gives_back_another_secret_fails_and_is_cleaned_up(
+    secret_service: SecretServiceSession, planted: list[StoredItem], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_backend(monkeypatch, RecordingKeyring(give_back="something else"))
+
+    with pytest.raises(selftest.CheckFailed, match="gave back a different secret"):
+        selftest.check_keyring()
+
+    assert probe_items(secret_service) == []
+    assert secret_service.items() == planted
+
+
+@pytest.mark.keyring
+def test_a_keyring_that_does_not_delete_fails_and_names_the_entry(
+    secret_service: SecretServiceSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_backend(monkeypatch, RecordingKeyring(keep_deleted=True))
+
+    with pytest.raises(selftest.CheckFailed) as failure:
+        selftest.check_keyring()
+
+    assert str(failure.value) == (
+        "the keyring did not delete a throwaway test item; remove the entry named "
+        f"'{PROBE_SERVICE}' by hand"
+    )
+    assert len(probe_items(secret_service)) == 1
+
+
+@pytest.mark.keyring
+def test_a_locked_keyring_fails_the_check_though_the_backend_is_found(
+    qtbot: QtBot, secret_service: SecretServiceSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret_service.lock()
+    only(monkeypatch, "keyring")
+
+    code, lines = run_checks()
+
+    assert code == 1
+    assert lines[1].startswith("FAIL keyring: The keyring is locked")
 
 
 def test_a_module_that_does_not_import_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
