@@ -1,16 +1,27 @@
 ; Inno Setup 6 script: a per-user installer over the PyInstaller one-folder build.
 ;
-;   iscc /DAppVersion=0.1.0 /DSourceDir=C:\path\to\chatlio-segment-setup /DOutputDir=C:\path\to\dist ^
+;   iscc /DAppVersion=0.2.0rc1 /DAppNumericVersion=0.2.0.0 ^
+;        /DSourceDir=C:\path\to\chatlio-segment-setup /DOutputDir=C:\path\to\dist ^
 ;        packaging\windows\chatlio-segment-setup.iss
 ;
-; `python packaging/build.py` runs exactly this when iscc is on PATH. Without administrator
-; rights the app goes to %LOCALAPPDATA%\Programs\Chatlio Segment Setup, with a Start-menu entry
-; and an uninstaller in "Apps & features". The AppId below never changes: installing a newer
-; version upgrades the installed one in place (same folder, one entry in "Apps & features"),
+; `python packaging/build.py` runs exactly this (packaging/windows_installer.py writes the
+; command line): AppVersion is app.__version__ as text, shown wherever Windows shows text;
+; AppNumericVersion its four numbers (packaging/versions.py), all that VersionInfoVersion takes,
+; so pre-releases build too. With a certificate set up (packaging/windows_signing.py) it adds
+; /DSign=1 and /Ssigntool=..., and Inno Setup signs the installer and the uninstaller.
+;
+; Without administrator rights the app goes to %LOCALAPPDATA%\Programs\Chatlio Segment Setup,
+; with a Start-menu entry and an uninstaller in "Apps & features". The AppId below never
+; changes: installing a newer version upgrades the installed one in place (same folder, one
+; entry in "Apps & features"),
 ; after closing the running app.
 
 #ifndef AppVersion
   #define AppVersion "0.0.0"
+  #define AppNumericVersion "0.0.0.0"
+#endif
+#ifndef AppNumericVersion
+  #error Pass the version as four numbers too, e.g. /DAppNumericVersion=0.2.0.0 (build.py does)
 #endif
 #ifndef SourceDir
   #define SourceDir "..\..\build\pyinstaller-dist\chatlio-segment-setup"
@@ -33,7 +44,15 @@ AppPublisher=Chatlio Segment Setup contributors
 AppPublisherURL={#AppUrl}
 AppSupportURL={#AppUrl}/issues
 AppUpdatesURL={#AppUrl}/releases
-VersionInfoVersion={#AppVersion}
+; The installer's own version resource: four numbers, and the text (0.2.0rc1) beside them.
+VersionInfoVersion={#AppNumericVersion}
+VersionInfoProductVersion={#AppNumericVersion}
+VersionInfoTextVersion={#AppVersion}
+VersionInfoProductTextVersion={#AppVersion}
+VersionInfoProductName={#AppName}
+VersionInfoCompany=Chatlio Segment Setup contributors
+VersionInfoDescription={#AppName} installer
+VersionInfoCopyright=MIT licence, Chatlio Segment Setup contributors
 ; Per user, no administrator rights: {autopf} is then %LOCALAPPDATA%\Programs.
 PrivilegesRequired=lowest
 DefaultDirName={autopf}\{#AppName}
@@ -55,6 +74,12 @@ SolidCompression=yes
 ; Upgrading in place: close the running app (Restart Manager) before replacing its files.
 CloseApplications=yes
 RestartApplications=no
+#ifdef Sign
+; Signed by the sign tool named "signtool" on iscc's command line (/Ssigntool=...): the
+; installer, and the uninstaller it writes, so neither runs unsigned.
+SignTool=signtool
+SignedUninstaller=yes
+#endif
 
 [Languages]
 Name: "english"; MessagesFile: "compiler:Default.isl"
