@@ -89,6 +89,10 @@ class Signing:
     def redact(self, text: str) -> str:
         return text.replace(self.password, REDACTED) if self.password else text
 
+    def printable(self, args: Sequence[str]) -> str:
+        """`args` as a command line to show, the password replaced before any quoting."""
+        return subprocess.list2cmdline([self.redact(arg) for arg in args])
+
 
 def _version_key(folder: Path) -> tuple[int, ...]:
     return tuple(int(part) for part in re.findall(r"\d+", folder.name))
@@ -138,8 +142,11 @@ def _say(line: str) -> None:
 def _run(
     signing: Signing, args: list[str], echo: Callable[[str], None]
 ) -> subprocess.CompletedProcess[str]:
-    echo("$ " + signing.redact(subprocess.list2cmdline(args)))
-    result = subprocess.run(args, capture_output=True, text=True, check=False)  # noqa: S603
+    echo("$ " + signing.printable(args))
+    try:
+        result = subprocess.run(args, capture_output=True, text=True, check=False)  # noqa: S603
+    except OSError as exc:
+        raise SigningError(f"Cannot run {args[0]}: {exc.strerror}") from None
     output = signing.redact(result.stdout + result.stderr).strip()
     if output:
         echo(output)

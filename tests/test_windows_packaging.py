@@ -32,7 +32,8 @@ ISS = PACKAGING / "windows" / "chatlio-segment-setup.iss"
 SMOKE_TEST = PACKAGING / "windows" / "smoke_test.ps1"
 SPEC = PACKAGING / "chatlio-segment-setup.spec"
 APP_ID_GUID = "C8C23446-C622-4E01-B05F-C0B88F60B7F9"
-PASSWORD = 'pa$$ "word" 42'
+PASSWORD = 'pa$$ "S3CRET-w0rd" 42'
+SECRET = "S3CRET-w0rd"  # the part of PASSWORD that shows even if quoting escaped the rest
 SIGNED = b"<fake signature>"
 
 
@@ -474,7 +475,7 @@ def test_sign_and_verify_command_lines(signing_module: Any, tmp_path: Path) -> N
         "b.exe",
     ]
     assert signing.verify_command(Path("a.exe")) == ["signtool.exe", "verify", "/pa", "a.exe"]
-    assert PASSWORD not in repr(signing)
+    assert SECRET not in repr(signing)
     other = signing_module.from_environment(
         {**env, "WINDOWS_TIMESTAMP_URL": "http://ts.example/rfc3161"}, _no_tool
     )
@@ -485,12 +486,21 @@ def test_sign_and_verify_command_lines(signing_module: Any, tmp_path: Path) -> N
     assert "/p" not in no_password.sign_command(files)
 
 
+def test_a_signtool_that_cannot_run_fails_clearly(signing_module: Any, tmp_path: Path) -> None:
+    target = tmp_path / "app.exe"
+    target.write_bytes(b"MZ")
+    signing = signing_module.Signing(str(tmp_path / "no-signtool.exe"), target, PASSWORD)
+
+    with pytest.raises(signing_module.SigningError, match=r"Cannot run .*no-signtool\.exe"):
+        signing_module.sign(signing, [target], echo=lambda _line: None)
+
+
 def test_inno_setup_runs_this_module_as_its_sign_tool(signing_module: Any) -> None:
     option = signing_module.inno_sign_tool("C:\\Python\\python.exe")
     script = str(PACKAGING.resolve() / "windows_signing.py")
 
     assert option == f"/Ssigntool=$qC:\\Python\\python.exe$q $q{script}$q $f"
-    assert PASSWORD not in option
+    assert SECRET not in option
 
 
 # A signtool.exe stand-in: records each call, "signs" by appending a marker, "verifies" by
@@ -611,7 +621,7 @@ def test_package_windows_signs_executables_before_packing_then_the_installer(
             assert packed.read(f"chatlio-segment-setup-0.2.0rc1/{exe}").endswith(SIGNED)
     output = capfd.readouterr()
     assert "fake signtool: sign" in output.out  # the tools' output is shown...
-    assert PASSWORD not in output.out + output.err  # ...without the password
+    assert SECRET not in output.out + output.err  # ...without the password
     assert "/p ********" in output.out
 
 
@@ -644,7 +654,7 @@ def test_a_signature_that_does_not_verify_fails_the_build_without_the_password(
     with pytest.raises(build.BuildError, match="does not verify") as failure:
         build.package_windows(_frozen_folder(fake_tools), "0.2.0", "stem")
 
-    assert PASSWORD not in str(failure.value)
+    assert SECRET not in str(failure.value)
     assert not (fake_tools / "dist").exists()  # nothing packed unsigned
 
 
@@ -668,7 +678,7 @@ def test_signing_tries_again_when_the_time_stamp_server_fails(
     (fake_tools / "sign-failures").write_text("3")
     with pytest.raises(signing_module.SigningError, match="3 tries"):
         signing_module.sign(signing, [target], pause=pauses.append)
-    assert PASSWORD not in capfd.readouterr().out
+    assert SECRET not in capfd.readouterr().out
 
 
 def test_inno_setups_sign_tool_command_fails_when_signing_is_not_set_up(
