@@ -702,9 +702,10 @@ def test_inno_setups_sign_tool_command_fails_when_signing_is_not_set_up(
 
 
 def test_smoke_test_script_parses_as_powershell() -> None:
-    tree_sitter = pytest.importorskip("tree_sitter")
-    grammar = pytest.importorskip("tree_sitter_powershell")
-    parser = tree_sitter.Parser(tree_sitter.Language(grammar.language()))
+    import tree_sitter
+    import tree_sitter_powershell
+
+    parser = tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language()))
 
     tree = parser.parse(SMOKE_TEST.read_bytes())
 
