@@ -16,6 +16,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -223,6 +224,16 @@ def test_files_that_are_not_mach_o(macho: Any, tmp_path: Path, data: bytes) -> N
     assert macho.read(write(tmp_path / "file", data)) is None
 
 
+def test_more_slices_than_a_universal_file_has_is_a_java_class_file(
+    macho: Any, tmp_path: Path
+) -> None:
+    slice_ = image(ARM64, [build_version("<", packed(14, 0))])
+    path = write(tmp_path / "Main.class", fat([(ARM64, slice_)] * 31))
+
+    assert macho.read(path) is None
+    assert macho.read(write(tmp_path / "ok", fat([(ARM64, slice_)] * 3))) is not None
+
+
 def test_folders_and_symlinks_are_not_read(macho: Any, tmp_path: Path) -> None:
     target = write(tmp_path / "libreal.dylib", image(ARM64, [build_version("<", packed(14, 0))]))
     (tmp_path / "link.dylib").symlink_to(target)
@@ -386,6 +397,8 @@ def make_app(tmp_path: Path, *, minimum: str | None = "14.4", thin: bool = False
     if thin:
         qt = image(ARM64, [build_version("<", packed(14, 4))])
     write(framework / "Versions" / "A" / "QtCore", qt)
+    # shallower than QtCore's binary, but sorted before it by name
+    write(framework.parent / "QtConcurrent.dylib", universal(arm=(14, 4), intel=(14, 4)))
     write(framework / "Versions" / "A" / "Resources" / "Info.plist", b"<plist/>")
     (framework / "Versions" / "Current").symlink_to("A")
     (framework / "QtCore").symlink_to("Versions/Current/QtCore")
@@ -637,14 +650,17 @@ def test_signing_goes_inside_out_and_ends_with_the_app(
     contents = app / "Contents"
     qtcore_version = contents / "Frameworks/PySide6/Qt/lib/QtCore.framework/Versions/A"
     assert signed[-1] == app
-    assert set(signed[:3]) == {
+    assert set(signed[:4]) == {
         qtcore_version / "QtCore",
+        qtcore_version.parent.parent.parent / "QtConcurrent.dylib",
         contents / "Frameworks" / "Python",
         contents / "MacOS" / "chatlio-segment-setup",
     }
     assert signed[0] == qtcore_version / "QtCore"  # the deepest file first
+    depths = [len(path.relative_to(app).parts) for path in signed[:4]]
+    assert depths == sorted(depths, reverse=True)
     assert signed.index(qtcore_version) > signed.index(qtcore_version / "QtCore")
-    assert len(signed) == 5  # three Mach-O files, the framework, the app: no symlinks, no SVG
+    assert len(signed) == 6  # four Mach-O files, the framework, the app: no symlinks, no SVG
     for call in signs:
         assert call[1:5] == ["--force", "--timestamp", "--options", "runtime"]
         assert call[call.index("--sign") + 1].startswith("Developer ID Application")
@@ -899,3 +915,60 @@ def test_smoke_test_script_parses() -> None:
         ["bash", "-n", str(SMOKE_TEST)], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+# --- the spec and build.py use all of this ----------------------------------------------------
+
+
+def test_spec_builds_universal2_with_the_derived_info_plist() -> None:
+    spec = (PACKAGING / "chatlio-segment-setup.spec").read_text()
+
+    assert 'TARGET_ARCH = "universal2" if MACOS else None' in spec
+    assert "target_arch=TARGET_ARCH" in spec
+    assert "macos_bundle.check_universal2(" in spec
+    assert "macos_bundle.minimum_macos(" in spec
+    assert "macos_bundle.installed_wheel_tags(" in spec
+    assert "bundle_identifier=MACOS_BUNDLE_ID" in spec
+    assert "info_plist=INFO_PLIST" in spec
+    assert '"LSMinimumSystemVersion": "' not in spec  # derived, never typed in
+
+
+def test_build_checks_the_bundle_then_makes_a_universal2_dmg(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build = load("build")
+    commands: list[list[object]] = []
+    monkeypatch.setattr(build, "run", lambda args, **_kwargs: commands.append(list(args)))
+    monkeypatch.setattr(build.platform, "machine", lambda: "arm64")
+    monkeypatch.setattr(build, "DIST", tmp_path / "dist")
+    app = make_app(tmp_path)
+
+    artifacts = build.package_macos(app, "0.2.0rc1", "chatlio-segment-setup-0.2.0rc1-macos-arm64")
+
+    dmg_path = tmp_path / "dist" / "chatlio-segment-setup-0.2.0rc1-macos-universal2.dmg"
+    assert artifacts == [dmg_path]
+    assert commands == [[sys.executable, PACKAGING / "macos" / "dmg.py", app, dmg_path, "0.2.0rc1"]]
+
+
+def test_build_refuses_a_bundle_with_a_thin_binary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build = load("build")
+    commands: list[object] = []
+    monkeypatch.setattr(build, "run", lambda args, **_kwargs: commands.append(args))
+
+    with pytest.raises(build.BuildError, match="lacks x86_64"):
+        build.package_macos(make_app(tmp_path, thin=True), "0.1.0", "x-0.1.0-macos-arm64")
+
+    assert commands == []  # nothing signed or packed
+
+
+def test_build_refuses_a_python_that_is_not_universal2(monkeypatch: pytest.MonkeyPatch) -> None:
+    build = load("build")
+    monkeypatch.setattr(sysconfig, "get_platform", lambda: "macosx-14.0-arm64")
+
+    with pytest.raises(build.BuildError, match="not universal2"):
+        build.check_macos_python()
+
+    monkeypatch.setattr(sysconfig, "get_platform", lambda: "macosx-10.13-universal2")
+    build.check_macos_python()
