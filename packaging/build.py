@@ -1,13 +1,15 @@
 """Build the installable app in one command: `python packaging/build.py`.
 
-1. a clean virtual environment in build/venv-pack with only the app's dependencies and PyInstaller
-   (pinned by constraints.txt and packaging/requirements.txt; nothing from the system's Python);
+1. a clean virtual environment in build/venv-pack with only the app's dependencies and PyInstaller,
+   exactly as packaging/release.lock pins them, hashes checked (nothing from the system's Python);
 2. PyInstaller with packaging/chatlio-segment-setup.spec: a trimmed one-folder build (on Linux
    ICU's 32 MB data library is then cut to what Qt uses, packaging/icu_data.py);
 3. on Linux, a portable .tar.gz of that folder and a .deb for /opt, checked first: every shared
    library the bundle links but does not carry must come from a package the .deb depends on;
-   on Windows, a .zip and (when Inno Setup's iscc is on PATH) the installer;
-   on macOS, the .app in a DMG (packaging/macos/build_dmg.sh signs and notarizes when configured);
+   on Windows, the executables signed (when a certificate is set), a .zip and the Inno Setup
+   installer (the build stops when Inno Setup is missing);
+   on macOS, the universal2 .app checked and put in a DMG (packaging/macos/dmg.py signs and
+   notarizes when configured);
 4. a list of the artifacts in dist/ with their sizes (also written to build/sizes-<kind>.json).
 
 `--naive` builds, for comparison only, what PyInstaller makes by default from the full PySide6
@@ -22,6 +24,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import stat
 import subprocess
@@ -50,11 +53,11 @@ WINDOWS = sys.platform == "win32"
 MACOS = sys.platform == "darwin"
 LINUX = sys.platform.startswith("linux")
 
-# What the .deb needs from the system: glibc for PySide6 6.12's wheels; libGL/libEGL and libxcb,
-# which PyInstaller never bundles; and the libraries that bundle_rules.SYSTEM_LIBRARIES leaves
-# to the system (X11/xcb, xkbcommon, Wayland, fontconfig, GLib, D-Bus, libstdc++, OpenSSL, ...).
-# `check_closure` proves that this list covers every library the bundle links. Alternatives keep
-# Ubuntu 24.04 (t64 package names) working.
+# What the .deb needs from the system: glibc for PySide6's manylinux_2_34 wheels; libGL/libEGL
+# and libxcb, which PyInstaller never bundles; and the libraries that
+# bundle_rules.SYSTEM_LIBRARIES leaves to the system (X11/xcb, xkbcommon, Wayland, fontconfig,
+# GLib, D-Bus, libstdc++, OpenSSL, ...). `check_closure` proves that this list covers every
+# library the bundle links. Alternatives keep Ubuntu 24.04 (t64 package names) working.
 DEB_DEPENDS = (
     "libc6 (>= 2.34)",
     "libstdc++6",
@@ -130,6 +133,14 @@ def app_info() -> tuple[str, str, str]:
 # --- the clean virtual environment ------------------------------------------------------------
 
 
+# What the release build installs, exactly: every platform's pins with their hashes
+# (`bash scripts/dev lock` makes it from pyproject.toml and packaging/requirements.txt, held to
+# constraints.txt). The Python that builds releases is named in PYTHON_VERSION_FILE, which
+# actions/setup-python reads too.
+LOCK = PACKAGING / "release.lock"
+PYTHON_VERSION_FILE = PACKAGING / "python-version"
+
+
 def runtime_dependencies(*, full_pyside: bool) -> list[str]:
     """The app's dependencies as pyproject.toml declares them (optionally full PySide6)."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
@@ -148,6 +159,59 @@ def _pinned(name: str) -> str | None:
     return None
 
 
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _requirement_name(requirement: str) -> str:
+    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+    if match is None:
+        raise BuildError(f"Cannot read the package name in the requirement {requirement!r}")
+    return _normalized(match[1])
+
+
+def _locked_names() -> set[str]:
+    """The packages packaging/release.lock pins (`name==version` lines)."""
+    pins = re.finditer(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==", LOCK.read_text(), re.MULTILINE)
+    return {_normalized(pin[1]) for pin in pins}
+
+
+def check_lock(requirements: Sequence[str]) -> None:
+    """BuildError unless the lock pins every requirement and every build tool."""
+    tools = [
+        line
+        for line in (PACKAGING / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    wanted = {_requirement_name(r) for r in [*requirements, *tools]}
+    missing = sorted(wanted - _locked_names())
+    if missing:
+        raise BuildError(
+            f"{rel(LOCK)} does not pin {', '.join(missing)}: regenerate it with "
+            f"`bash scripts/dev lock` after changing pyproject.toml or packaging/requirements.txt"
+        )
+
+
+def check_python() -> None:
+    """Say which Python builds; on GitHub Actions, refuse any but PYTHON_VERSION_FILE's."""
+    wanted = PYTHON_VERSION_FILE.read_text().strip()
+    running = platform.python_version()
+    log(f"Building with Python {running} ({sys.executable})")
+    if running == wanted:
+        return
+    if os.environ.get("CI") and os.environ.get("GITHUB_ACTIONS"):
+        raise BuildError(
+            f"This runner's Python is {running}, but releases are built with Python {wanted} "
+            f"({rel(PYTHON_VERSION_FILE)}): give actions/setup-python "
+            f"`python-version-file: {rel(PYTHON_VERSION_FILE)}`"
+        )
+    print(
+        f"  note: releases are built with Python {wanted} ({rel(PYTHON_VERSION_FILE)}); "
+        f"this local build uses {running}",
+        flush=True,
+    )
+
+
 def venv_python(path: Path) -> Path:
     return path / ("Scripts/python.exe" if WINDOWS else "bin/python")
 
@@ -156,16 +220,23 @@ def ensure_venv(path: Path, requirements: list[str], *, fresh: bool) -> Path:
     """A virtual environment with exactly `requirements`, rebuilt when they change.
 
     Never --system-site-packages, and PYTHONPATH/PYTHONHOME/user site are kept out, so the
-    bundle cannot pick up a module from the build machine's Python.
+    bundle cannot pick up a module from the build machine's Python. The release's requirements
+    are installed from packaging/release.lock alone, every file checked against its hash; any
+    other set (the --naive comparison's full PySide6, which the lock does not hold) is resolved
+    against constraints.txt, without hashes, for a build that is never released. The app itself
+    is not installed in either: the spec puts the source tree on PyInstaller's path.
     """
+    check_python()
+    locked = list(requirements) == runtime_dependencies(full_pyside=False)
+    if locked:
+        check_lock(requirements)
+    pins = (
+        [LOCK.read_text()]
+        if locked
+        else [(ROOT / "constraints.txt").read_text(), (PACKAGING / "requirements.txt").read_text()]
+    )
     stamp = path / ".build-stamp"
-    inputs = [
-        sys.version,
-        platform.machine(),
-        *requirements,
-        (ROOT / "constraints.txt").read_text(),
-        (PACKAGING / "requirements.txt").read_text(),
-    ]
+    inputs = [sys.version, platform.machine(), *requirements, *pins]
     digest = hashlib.sha256("\n".join(inputs).encode()).hexdigest()
     python = venv_python(path)
     if not fresh and python.exists() and stamp.exists() and stamp.read_text() == digest:
@@ -175,6 +246,27 @@ def ensure_venv(path: Path, requirements: list[str], *, fresh: bool) -> Path:
     shutil.rmtree(path, ignore_errors=True)
     venv.EnvBuilder(clear=True, with_pip=True, system_site_packages=False).create(path)
     pip: list[str | Path] = [python, "-m", "pip", "--disable-pip-version-check", "--no-input"]
+    if locked:
+        # The venv's own pip (ensurepip's, from the pinned Python) installs the lock: upgrading
+        # it first would be the one download the lock does not pin. Wheels only, as tested.
+        run(
+            [
+                *pip,
+                "install",
+                "-q",
+                "--require-hashes",
+                "--no-deps",
+                "--only-binary",
+                ":all:",
+                "-r",
+                LOCK,
+            ],
+            env=clean_env(),
+        )
+        # --no-deps trusts the lock to be complete; pip check proves it for this platform.
+        run([*pip, "check"], env=clean_env())
+        stamp.write_text(digest)
+        return python
     run([*pip, "install", "-q", "-U", "pip"], env=clean_env())
     run(
         [
@@ -519,8 +611,9 @@ def rel(path: Path) -> str:
 
 
 def _platform_tag() -> str:
+    """e.g. linux-x86_64, windows-x86_64; macOS builds are universal2 whichever Mac built them."""
     system = {"linux": "linux", "win32": "windows", "darwin": "macos"}.get(sys.platform, "other")
-    machine = platform.machine().lower().replace("amd64", "x86_64")
+    machine = "universal2" if MACOS else platform.machine().lower().replace("amd64", "x86_64")
     return f"{system}-{machine}"
 
 
@@ -559,28 +652,73 @@ def package_linux(folder: Path, version: str, app_id: str, stem: str) -> list[Pa
 
 
 def package_windows(folder: Path, version: str, stem: str) -> list[Path]:
-    """A .zip of the folder, and the Inno Setup installer when iscc is on PATH."""
+    """Sign the executables (when set up), then the .zip and the Inno Setup installer."""
+    import versions
+    import windows_installer  # packaging/windows_installer.py: ISCC.exe and its command line
+    import windows_signing  # packaging/windows_signing.py: signtool, when a certificate is set
+    import windows_version
+
+    iscc = windows_installer.find_iscc(os.environ)
+    if iscc is None:
+        raise BuildError(windows_installer.ISCC_MISSING)
+    try:
+        command = windows_installer.iscc_command(iscc, version, folder, DIST)
+        signing = windows_signing.from_environment(os.environ)
+        if signing is None:
+            log(windows_signing.NOT_CONFIGURED)
+        else:
+            log("Signing the executables, before they are packed")
+            windows_signing.sign(signing, [folder / exe for exe in windows_version.EXECUTABLES])
+            sign_tool = windows_signing.inno_sign_tool(sys.executable)
+            command = windows_installer.iscc_command(iscc, version, folder, DIST, sign_tool)
+    except (versions.VersionError, windows_signing.SigningError) as exc:
+        raise BuildError(str(exc)) from exc
     artifacts = [make_zip(folder, DIST / f"{stem}.zip", f"{NAME}-{version}")]
-    iscc = shutil.which("iscc") or shutil.which("ISCC")
-    if not iscc:
-        log("iscc (Inno Setup) not found: no installer, only the .zip")
-        return artifacts
-    log("Compiling the Inno Setup installer")
-    script = PACKAGING / "windows" / f"{NAME}.iss"
-    run([iscc, f"/DAppVersion={version}", f"/DSourceDir={folder}", f"/DOutputDir={DIST}", script])
-    return [*artifacts, DIST / f"{NAME}-{version}-setup.exe"]
+    log("Compiling the Inno Setup installer" + (" (Inno Setup signs it)" if signing else ""))
+    run(command)
+    setup = DIST / f"{NAME}-{version}-setup.exe"
+    if not setup.is_file():
+        raise BuildError(f"iscc exited 0 but wrote no {rel(setup)}")
+    return [*artifacts, setup]
+
+
+def check_macos_python() -> None:
+    """BuildError unless this Python is universal2 (python.org's): the app inherits its arches."""
+    import sysconfig
+
+    import macos_bundle
+
+    problem = macos_bundle.python_problem(sysconfig.get_platform())
+    if problem:
+        raise BuildError(problem)
 
 
 def package_macos(bundle: Path, version: str, stem: str) -> list[Path]:
-    """The .app in a DMG, signed and notarized when the environment says how."""
+    """Check the .app, then sign, notarize and put it in a DMG (packaging/macos/dmg.py).
+
+    The check covers what the spec never saw (PyInstaller's bootloader, the Python library):
+    every Mach-O file universal2, none needing a newer macOS than LSMinimumSystemVersion.
+    """
+    import macos_bundle
+
+    try:
+        minimum = macos_bundle.check_bundle(bundle)
+    except macos_bundle.BundleError as exc:
+        raise BuildError(str(exc)) from exc
+    log(
+        f"The app is universal2 (arm64 and x86_64) and declares macOS "
+        f"{macos_bundle.format_version(minimum)} or newer"
+    )
     dmg = DIST / f"{stem}.dmg"
-    run(["bash", PACKAGING / "macos" / "build_dmg.sh", bundle, dmg, version])
+    run([sys.executable, PACKAGING / "macos" / "dmg.py", bundle, dmg, version])
     return [dmg]
 
 
 def build_release(args: argparse.Namespace) -> int:
     version, app_id, app_name = app_info()
     started = time.monotonic()
+    if MACOS:
+        check_macos_python()
     python = ensure_venv(
         BUILD / "venv-pack", runtime_dependencies(full_pyside=False), fresh=args.fresh
     )

@@ -939,11 +939,14 @@ def test_build_checks_the_bundle_then_makes_a_universal2_dmg(
     build = load("build")
     commands: list[list[object]] = []
     monkeypatch.setattr(build, "run", lambda args, **_kwargs: commands.append(list(args)))
+    monkeypatch.setattr(build, "MACOS", True)
+    monkeypatch.setattr(sys, "platform", "darwin")
     monkeypatch.setattr(build.platform, "machine", lambda: "arm64")
     monkeypatch.setattr(build, "DIST", tmp_path / "dist")
     app = make_app(tmp_path)
+    stem = f"chatlio-segment-setup-0.2.0rc1-{build._platform_tag()}"
 
-    artifacts = build.package_macos(app, "0.2.0rc1", "chatlio-segment-setup-0.2.0rc1-macos-arm64")
+    artifacts = build.package_macos(app, "0.2.0rc1", stem)
 
     dmg_path = tmp_path / "dist" / "chatlio-segment-setup-0.2.0rc1-macos-universal2.dmg"
     assert artifacts == [dmg_path]

@@ -243,7 +243,7 @@ def test_spec_applies_the_trimming_rules() -> None:
     assert "STRIP = LINUX" in spec
     assert 'copy_metadata("keyring")' in spec
     assert 'collect_submodules("keyring.backends")' in spec
-    assert "bundle_identifier=APP_ID" in spec
+    assert "bundle_identifier=MACOS_BUNDLE_ID" in spec
 
 
 @pytest.mark.parametrize(
@@ -394,7 +394,7 @@ def test_deb_declares_what_qt_xcb_needs_and_recommends_a_keyring() -> None:
 
 
 @pytest.mark.parametrize(
-    "script", ["smoke_test.sh", "with_keyring.sh", "macos/build_dmg.sh"], ids=str
+    "script", ["smoke_test.sh", "with_keyring.sh", "macos/smoke_test_dmg.sh"], ids=str
 )
 def test_shell_scripts_parse(script: str) -> None:
     result = subprocess.run(
@@ -413,17 +413,6 @@ def test_inno_setup_script_installs_per_user_and_upgrades_in_place() -> None:
     assert "{group}" in iss
     assert "chatlio-segment-setup-cli.exe" in iss
     assert "#define AppVersion" in iss
-
-
-def test_release_workflow_builds_and_self_tests_on_three_systems() -> None:
-    workflow = (ROOT / ".github" / "workflows" / "release.yml").read_text()
-
-    for runner in ("ubuntu-22.04", "windows-latest", "macos-14"):
-        assert runner in workflow
-    assert "python packaging/build.py" in workflow
-    assert workflow.count("--self-test") >= 3
-    assert "iscc" in workflow
-    assert "smoke_test.sh" in workflow
 
 
 # --- the real thing ---------------------------------------------------------------------------
