@@ -122,6 +122,50 @@ def installs_packages(job: dict[str, Any]) -> bool:
     return any("packaging/build.py" in s.get("run", "") for s in steps(job))
 
 
+def run_blocks(workflow: dict[Any, Any]) -> list[tuple[str, str, str]]:
+    """(step, shell, script) for every `run:` step and each shell it can run in.
+
+    A step without `shell:` runs in pwsh on Windows and bash elsewhere, so a matrix step
+    without an OS condition must parse in both. ${{ }} expressions are replaced by a word.
+    """
+    blocks = []
+    for job_name, job in jobs(workflow).items():
+        for step in steps(job):
+            if "run" not in step:
+                continue
+            condition = step.get("if", "")
+            if "shell" in step:
+                shells = [step["shell"]]
+            elif "runner.os == 'Windows'" in condition:
+                shells = ["pwsh"]
+            elif "runner.os ==" in condition or "windows" not in str(job.get("strategy", "")):
+                shells = ["bash"]
+            else:
+                shells = ["bash", "pwsh"]
+            script = re.sub(r"\$\{\{.*?\}\}", "EXPR", step["run"])
+            for shell in shells:
+                blocks.append((f"{job_name}: {step.get('name', '?')}", shell, script))
+    return blocks
+
+
+def test_every_shell_step_parses(workflow: dict[Any, Any]) -> None:
+    import tree_sitter
+    import tree_sitter_powershell
+
+    powershell = tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language()))
+    blocks = run_blocks(workflow)
+    assert {shell for _name, shell, _script in blocks} == {"bash", "pwsh"}
+
+    for name, shell, script in blocks:
+        if shell == "pwsh":
+            assert not powershell.parse(script.encode()).root_node.has_error, name
+        else:
+            result = subprocess.run(
+                ["bash", "-n"], input=script, capture_output=True, text=True, check=False
+            )
+            assert result.returncode == 0, f"{name}: {result.stderr}"
+
+
 # --- runners, actions, Python -----------------------------------------------------------------
 
 
