@@ -8,7 +8,6 @@ fetched, hdiutil retried, the signing order, the password never shown) runs for 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import plistlib
@@ -18,12 +17,12 @@ import subprocess
 import sys
 import sysconfig
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
 from app import APP_NAME, MACOS_BUNDLE_ID
+from tests.packaging_helpers import load
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGING = ROOT / "packaging"
@@ -35,20 +34,6 @@ X86_64 = (0x01000007, 3)
 I386 = (7, 3)
 MH_EXECUTE, MH_DYLIB = 0x2, 0x6
 PASSWORD = "abcd-efgh-ijkl-mnop"  # an app-specific password's shape
-
-
-def load(path: str) -> ModuleType:
-    """A module from packaging/ (not a package: its name would shadow PyPI's `packaging`)."""
-    if str(PACKAGING) not in sys.path:
-        sys.path.insert(0, str(PACKAGING))
-    name = "_packaging_" + path.replace("/", "_")
-    spec = importlib.util.spec_from_file_location(name, PACKAGING / f"{path}.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")

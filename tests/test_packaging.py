@@ -8,7 +8,6 @@ RUN_PACKAGING=1 or in CI (CI=true), as root.
 from __future__ import annotations
 
 import configparser
-import importlib.util
 import json
 import os
 import shutil
@@ -17,32 +16,19 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 from pytestqt.qtbot import QtBot
 
 from app import APP_ID, APP_NAME, __version__
+from tests.packaging_helpers import load
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGING = ROOT / "packaging"
 RESOURCES = ROOT / "resources"
 ICONS = RESOURCES / "icons"
 PNG_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
-
-
-def load(name: str) -> ModuleType:
-    """A module from packaging/ (not a package: its name would shadow PyPI's `packaging`)."""
-    if str(PACKAGING) not in sys.path:
-        sys.path.insert(0, str(PACKAGING))
-    spec = importlib.util.spec_from_file_location(f"_packaging_{name}", PACKAGING / f"{name}.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")

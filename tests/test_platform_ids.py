@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from packaging.version import Version
 
 from app import APP_ID, MACOS_BUNDLE_ID, __version__
-from tests.test_packaging import load
+from tests.packaging_helpers import load
 
 # freedesktop (Desktop Entry spec "desktop file id", AppStream <id>, D-Bus well-known names):
 # two or more elements of [A-Za-z0-9_], none starting with a digit; AppStream asks for

@@ -8,7 +8,6 @@ runner (the checksums and `gh release create`) run here against a fake `gh`.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import shutil
@@ -17,7 +16,6 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -27,6 +25,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from app import __version__
+from tests.packaging_helpers import load
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGING = ROOT / "packaging"
@@ -62,19 +61,6 @@ RELEASE_FILES = (
     "chatlio-segment-setup-0.2.0-setup.exe",
     "chatlio-segment-setup-0.2.0-macos-universal2.dmg",
 )
-
-
-def load(name: str) -> ModuleType:
-    """A module from packaging/ (not a package: its name would shadow PyPI's `packaging`)."""
-    if str(PACKAGING) not in sys.path:
-        sys.path.insert(0, str(PACKAGING))
-    spec = importlib.util.spec_from_file_location(f"_packaging_{name}", PACKAGING / f"{name}.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")

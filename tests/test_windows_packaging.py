@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 import pytest
 
 from app import APP_NAME, __version__
-from tests.test_packaging import PACKAGING, load
+from tests.packaging_helpers import PACKAGING, load
 
 ISS = PACKAGING / "windows" / "chatlio-segment-setup.iss"
 SMOKE_TEST = PACKAGING / "windows" / "smoke_test.ps1"
