@@ -7,6 +7,7 @@ when a person clicks: each check prints one line, `ok   <name>: <detail>` or
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import pkgutil
 import secrets
@@ -115,13 +116,20 @@ def check_keyring() -> str:
 
 
 def _probe_keyring(keyring: SystemKeyring) -> None:
+    from app.keystore import KeystoreUnavailable
+
     user = f"self-test-{uuid.uuid4().hex}"
     secret = secrets.token_urlsafe(24)
-    keyring.run("store", lambda backend: backend.set_password(PROBE_SERVICE, user, secret))
     try:
+        keyring.run("store", lambda backend: backend.set_password(PROBE_SERVICE, user, secret))
         read = keyring.run("read back", lambda backend: backend.get_password(PROBE_SERVICE, user))
-    finally:
-        deleted = keyring.delete(PROBE_SERVICE, user)
+    except KeystoreUnavailable:
+        # A store that timed out may still have written: leave no item behind, and report the
+        # first failure, not the clean-up's.
+        with contextlib.suppress(KeystoreUnavailable):
+            keyring.delete(PROBE_SERVICE, user)
+        raise
+    deleted = keyring.delete(PROBE_SERVICE, user)
     if read != secret:
         got = "nothing" if read is None else "a different secret"
         raise CheckFailed(f"the keyring stored {_PROBE_NAME} but gave back {got}")

@@ -224,8 +224,7 @@ def test_every_job_uses_the_one_python_and_the_builds_cache_pip(
             assert options["cache"] == "pip", name
             assert options["cache-dependency-path"] == "packaging/release.lock", name
         else:
-            # setup-python's post step fails when pip's cache folder is missing, and a job
-            # that installs nothing would save an empty cache under the builds' key.
+            # A job that installs nothing has no cache to save.
             assert "cache" not in options, name
     assert installs_packages(jobs(workflow)["build"])
 
@@ -273,7 +272,8 @@ def test_tag_job_checks_every_run_and_every_build_waits_for_it(workflow: dict[An
 
     assert "if" not in tag  # tag pushes and manual runs: a branch passes without releasing
     assert check["run"] == 'python packaging/check_release_tag.py "$GITHUB_REF"'
-    assert tag["outputs"]["prerelease"] == f"${{{{ steps.{check['id']}.outputs.prerelease }}}}"
+    for output in ("version", "prerelease"):
+        assert tag["outputs"][output] == f"${{{{ steps.{check['id']}.outputs.{output} }}}}"
     for name in ("build", "macos-intel", "release"):
         needs = jobs(workflow)[name]["needs"]
         assert "tag" in ([needs] if isinstance(needs, str) else needs), name
@@ -491,6 +491,20 @@ def test_builds_upload_release_files_apart_from_logs(workflow: dict[Any, Any]) -
     assert logs["if"] == "always()"
     assert "build/smoke/" in logs["with"]["path"].split()
     assert not [p for p in logs["with"]["path"].split() if p.startswith("dist/")]
+
+
+def test_every_upload_may_replace_its_artifact_when_a_failed_job_is_run_again(
+    workflow: dict[Any, Any],
+) -> None:
+    uploads = [
+        step
+        for job in jobs(workflow).values()
+        for step in steps(job)
+        if "upload-artifact" in step.get("uses", "")
+    ]
+
+    assert len(uploads) >= 3
+    assert all(step["with"].get("overwrite") is True for step in uploads)
 
 
 # --- the release ------------------------------------------------------------------------------
@@ -725,6 +739,7 @@ def test_build_script_installs_exactly_the_lock_for_the_release(
     install = commands[0]
     assert install[install.index("-m") + 1 :][:2] == ["pip", "--disable-pip-version-check"]
     assert {"--require-hashes", "--no-deps"} <= set(install)
+    assert install[install.index("--only-binary") + 1] == ":all:"  # the wheels tested, no builds
     assert install[install.index("-r") + 1] == str(lock)
     assert "-c" not in install
     assert [c[-1] for c in commands] == [str(lock), "check"]  # no pip upgrade, nothing else

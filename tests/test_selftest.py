@@ -80,15 +80,24 @@ def test_no_keyring_fails_with_the_reason_and_a_fix(
 class RecordingKeyring(SecretService.Keyring):
     """keyring's real Secret Service backend, recording every call (and optionally misbehaving)."""
 
-    def __init__(self, *, give_back: str | None = None, keep_deleted: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        give_back: str | None = None,
+        keep_deleted: bool = False,
+        fail_after_store: bool = False,
+    ) -> None:
         super().__init__()
         self.calls: list[tuple[str, str, str]] = []
         self._give_back = give_back
         self._keep_deleted = keep_deleted
+        self._fail_after_store = fail_after_store
 
     def set_password(self, service: str, username: str, password: str) -> None:
         self.calls.append(("set", service, username))
         super().set_password(service, username, password)
+        if self._fail_after_store:
+            raise RuntimeError("the keyring wrote the item, then failed")
 
     def get_password(self, service: str, username: str) -> str | None:
         self.calls.append(("get", service, username))
@@ -178,6 +187,22 @@ def test_a_keyring_that_does_not_delete_fails_and_names_the_entry(
         f"'{PROBE_SERVICE}' by hand"
     )
     assert len(probe_items(secret_service)) == 1
+
+
+@pytest.mark.keyring
+def test_a_store_that_fails_after_writing_is_reported_and_leaves_no_item(
+    secret_service: SecretServiceSession, planted: list[StoredItem], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_backend(monkeypatch, RecordingKeyring(fail_after_store=True))
+
+    with pytest.raises(selftest.CheckFailed) as failure:
+        selftest.check_keyring()
+
+    assert str(failure.value).startswith(
+        "The keyring reported an error when asked to store a throwaway test item."
+    )
+    assert probe_items(secret_service) == []
+    assert secret_service.items() == planted
 
 
 @pytest.mark.keyring
