@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from app import APP_NAME, MACOS_BUNDLE_ID
-from tests.packaging_helpers import load
+from app import APP_NAME, MACOS_BUNDLE_ID, __version__
+from tests.packaging_helpers import load, run_spec_as_on
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGING = ROOT / "packaging"
@@ -435,8 +435,16 @@ def count(name):
 if tool == "xcrun" and args[:2] == ["notarytool", "submit"]:
     print("Conducting pre-submission checks and initiating connection...", file=sys.stderr)
     status = os.environ.get("FAKE_NOTARY_STATUS", "Accepted")
-    print(json.dumps({{"id": "2efe2717-52ef-43a5-96dc-0797e4ca1041", "status": status,
-                      "message": "Processing complete"}}))
+    answer = {{"id": "2efe2717-52ef-43a5-96dc-0797e4ca1041", "message": "Processing complete"}}
+    if status:
+        answer["status"] = status
+    print(json.dumps(answer))
+    sys.exit(int(os.environ.get("FAKE_NOTARY_EXIT", "0")))
+elif tool == "xcrun" and args[:2] == ["stapler", "staple"]:
+    if count("staple") < int(os.environ.get("FAKE_STAPLE_FAILS", "0")):
+        print('CloudKit query for app failed due to "Record not found".')
+        print("The staple and validate action failed! Error 65.")
+        sys.exit(65)
 elif tool == "xcrun" and args[:2] == ["notarytool", "log"]:
     print(json.dumps({{"status": "Invalid", "issues": [{{"path": "x/QtCore",
         "message": "The binary is not signed with a valid Developer ID certificate."}}]}}))
@@ -474,6 +482,9 @@ elif tool == "lipo":
 elif tool == "sw_vers":
     print(os.environ.get("FAKE_MACOS", "26.0.1"))
 elif tool == "codesign":
+    if "--sign" in args and count("sign") < int(os.environ.get("FAKE_TIMESTAMP_FAILS", "0")):
+        print(args[-1] + ": The timestamp service is not available.", file=sys.stderr)
+        sys.exit(1)
     sys.exit(int(os.environ.get("FAKE_CODESIGN_STATUS", "0")))
 """
 FAKE_TOOLS = ("codesign", "xcrun", "hdiutil", "ditto", "spctl", "lipo", "sw_vers")
@@ -706,6 +717,83 @@ def test_notary_credentials_without_an_identity_say_why_nothing_is_notarized(
     assert PASSWORD not in output.out + output.err
 
 
+def test_stapling_is_tried_again_until_apples_ticket_is_found(
+    dmg: Any, fakes: Fakes, tmp_path: Path
+) -> None:
+    fakes.set("FAKE_STAPLE_FAILS", "2")
+    pauses: list[float] = []
+
+    run_package(dmg, make_app(tmp_path), tmp_path / "out.dmg", signed_and_notarized(dmg), pauses)
+
+    staples = [call for call in fakes.calls("xcrun") if call[1:3] == ["stapler", "staple"]]
+    assert len(staples) == 4  # the app three times, then the DMG once
+    assert pauses == list(dmg.STAPLE_PAUSES[:2])
+
+
+def test_stapling_gives_up_after_its_last_pause(dmg: Any, fakes: Fakes, tmp_path: Path) -> None:
+    fakes.set("FAKE_STAPLE_FAILS", "99")
+    pauses: list[float] = []
+
+    with pytest.raises(dmg.StepError, match=r"stapler staple failed \(exit status 65, attempt 5\)"):
+        run_package(
+            dmg, make_app(tmp_path), tmp_path / "out.dmg", signed_and_notarized(dmg), pauses
+        )
+
+    assert pauses == list(dmg.STAPLE_PAUSES)
+    assert not fakes.calls("hdiutil")
+
+
+def test_an_unavailable_timestamp_service_is_tried_again(
+    dmg: Any, fakes: Fakes, tmp_path: Path
+) -> None:
+    fakes.set("FAKE_TIMESTAMP_FAILS", "1")
+    pauses: list[float] = []
+
+    run_package(dmg, make_app(tmp_path), tmp_path / "out.dmg", signed_and_notarized(dmg), pauses)
+
+    signs = [call for call in fakes.calls("codesign") if "--sign" in call]
+    assert signs[0][-1] == signs[1][-1]  # the first file, signed again
+    assert pauses == [dmg.TIMESTAMP_PAUSES[0]]
+
+
+def test_an_accepted_verdict_counts_whatever_notarytool_exits_with(
+    dmg: Any, fakes: Fakes, tmp_path: Path
+) -> None:
+    fakes.set("FAKE_NOTARY_EXIT", "1")
+
+    run_package(dmg, make_app(tmp_path), tmp_path / "out.dmg", signed_and_notarized(dmg), [])
+
+    assert [call for call in fakes.calls("xcrun") if call[1:3] == ["stapler", "staple"]]
+
+
+def test_no_verdict_fails_and_names_the_submission_to_ask_about(
+    dmg: Any, fakes: Fakes, tmp_path: Path
+) -> None:
+    fakes.set("FAKE_NOTARY_STATUS", "")
+    fakes.set("FAKE_NOTARY_EXIT", "1")
+
+    with pytest.raises(dmg.StepError) as failure:
+        run_package(dmg, make_app(tmp_path), tmp_path / "out.dmg", signed_and_notarized(dmg), [])
+
+    assert "failed (exit status 1) without a verdict" in str(failure.value)
+    assert "xcrun notarytool info 2efe2717-52ef-43a5-96dc-0797e4ca1041" in str(failure.value)
+
+
+def test_a_password_that_needs_quoting_never_shows(
+    dmg: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    password = 'it\'s a "secret" pass'
+    tools = dmg.Tools(secrets=[password])
+    notary = dmg.Notary("release@example.com", "TEAM123456", password)
+
+    tools.capture(["echo", *notary.arguments()])
+
+    printed = capsys.readouterr().out
+    assert "secret" not in printed
+    assert "secret" not in repr(notary)
+    assert dmg.REDACTED in printed
+
+
 # --- hdiutil: "Resource busy" is tried again, anything else fails at once -------------------
 
 
@@ -905,17 +993,55 @@ def test_smoke_test_script_parses() -> None:
 # --- the spec and build.py use all of this ----------------------------------------------------
 
 
-def test_spec_builds_universal2_with_the_derived_info_plist() -> None:
-    spec = (PACKAGING / "chatlio-segment-setup.spec").read_text()
+def analysis_binaries(macho: Any, app: Path) -> list[tuple[str, str, str]]:
+    """The app's Mach-O files as PyInstaller's Analysis lists binaries: (dest, source, kind)."""
+    return [
+        (str(path.relative_to(app)), str(path), "BINARY")
+        for path in sorted(app.rglob("*"))
+        if not path.is_symlink() and macho.read(path) is not None
+    ]
 
-    assert 'TARGET_ARCH = "universal2" if MACOS else None' in spec
-    assert "target_arch=TARGET_ARCH" in spec
-    assert "macos_bundle.check_universal2(" in spec
-    assert "macos_bundle.minimum_macos(" in spec
-    assert "macos_bundle.installed_wheel_tags(" in spec
-    assert "bundle_identifier=MACOS_BUNDLE_ID" in spec
-    assert "info_plist=INFO_PLIST" in spec
-    assert '"LSMinimumSystemVersion": "' not in spec  # derived, never typed in
+
+def run_spec_on_a_mac(
+    macho: Any, app: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, python: str
+) -> list[tuple[str, dict[str, Any]]]:
+    monkeypatch.setattr(sysconfig, "get_platform", lambda: python)
+    binaries = analysis_binaries(macho, app)
+    return run_spec_as_on("darwin", tmp_path / "work", monkeypatch, binaries)
+
+
+def test_spec_builds_universal2_with_the_derived_info_plist(
+    macho: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = run_spec_on_a_mac(
+        macho, make_app(tmp_path), tmp_path, monkeypatch, "macosx-10.13-universal2"
+    )
+
+    exes = [kwargs for name, kwargs in calls if name == "EXE"]
+    [bundle] = [kwargs for name, kwargs in calls if name == "BUNDLE"]
+    assert [exe["target_arch"] for exe in exes] == ["universal2"]
+    assert bundle["bundle_identifier"] == MACOS_BUNDLE_ID
+    plist = bundle["info_plist"]
+    assert plist["CFBundleIdentifier"] == MACOS_BUNDLE_ID
+    assert plist["LSMinimumSystemVersion"] == "14.4"  # QtCore's, the highest binary's
+    apple = load("versions").parse(__version__).apple
+    assert plist["CFBundleShortVersionString"] == plist["CFBundleVersion"] == apple
+
+
+def test_spec_refuses_a_binary_without_both_architectures(
+    macho: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app(tmp_path, thin=True)
+
+    with pytest.raises(SystemExit, match="lacks x86_64"):
+        run_spec_on_a_mac(macho, app, tmp_path, monkeypatch, "macosx-10.13-universal2")
+
+
+def test_spec_refuses_a_python_that_is_not_universal2(
+    macho: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(SystemExit, match="universal2"):
+        run_spec_on_a_mac(macho, make_app(tmp_path), tmp_path, monkeypatch, "macosx-11.0-arm64")
 
 
 def test_build_checks_the_bundle_then_makes_a_universal2_dmg(

@@ -28,7 +28,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # packaging/, for macho.py
@@ -41,6 +41,11 @@ VOLUME = "Chatlio Segment Setup"
 # `hdiutil create` fails now and then with "Resource busy" (Spotlight or an antivirus has the
 # new image open); it succeeds when tried again a moment later. Other failures are real.
 HDIUTIL_PAUSES = (2.0, 5.0, 10.0)
+# Apple's ticket reaches its servers a little after notarization says Accepted; until then
+# `stapler staple` fails (CloudKit "Record not found", error 65). Stapling again is harmless.
+STAPLE_PAUSES = (15.0, 30.0, 30.0, 60.0)
+# Apple's time-stamp service is sometimes briefly unavailable while signing.
+TIMESTAMP_PAUSES = (5.0, 15.0)
 NOTARY_TIMEOUT = "30m"
 REDACTED = "********"
 # Folders that are code bundles of their own, signed as one after their contents.
@@ -58,7 +63,7 @@ class StepError(Exception):
 class Notary:
     apple_id: str
     team_id: str
-    password: str
+    password: str = field(repr=False)
 
     def arguments(self) -> list[str]:
         return [
@@ -104,9 +109,14 @@ class Tools:
             text = text.replace(secret, REDACTED)
         return text
 
+    def shown(self, command: Sequence[str]) -> str:
+        """The command line as printed: each argument blanked before quoting, which could
+        otherwise split a secret so that part of it shows."""
+        return shlex.join(self.redact(arg) for arg in command)
+
     def _echo(self, args: Sequence[str | Path]) -> list[str]:
         command = [str(arg) for arg in args]
-        print("$ " + self.redact(shlex.join(command)), flush=True)
+        print("$ " + self.shown(command), flush=True)
         return command
 
     def run(self, args: Sequence[str | Path]) -> None:
@@ -115,10 +125,10 @@ class Tools:
         try:
             subprocess.run(command, check=True)  # noqa: S603
         except OSError as exc:
-            raise StepError(f"{self.redact(shlex.join(command))} failed: {exc}") from None
+            raise StepError(f"{self.shown(command)} failed: {exc}") from None
         except subprocess.CalledProcessError as exc:
             raise StepError(
-                f"{self.redact(shlex.join(command))} failed (exit status {exc.returncode})"
+                f"{self.shown(command)} failed (exit status {exc.returncode})"
             ) from None
 
     def capture(self, args: Sequence[str | Path], *, merge: bool = False) -> tuple[int, str, str]:
@@ -134,8 +144,27 @@ class Tools:
                 text=True,
             )
         except OSError as exc:
-            raise StepError(f"{self.redact(shlex.join(command))} failed: {exc}") from None
+            raise StepError(f"{self.shown(command)} failed: {exc}") from None
         return result.returncode, self.redact(result.stdout or ""), self.redact(result.stderr or "")
+
+    def run_retrying(
+        self,
+        args: Sequence[str | Path],
+        pauses: Sequence[float],
+        transient: Callable[[str], bool],
+        what: str,
+    ) -> None:
+        """Run a tool; after each pause, try again while its output says the failure passes."""
+        for attempt, pause in enumerate((*pauses, None), start=1):
+            status, output, _ = self.capture(args, merge=True)
+            if output.strip():
+                print(output.rstrip(), flush=True)
+            if status == 0:
+                return
+            if pause is None or not transient(output):
+                raise StepError(f"{what} failed (exit status {status}, attempt {attempt})")
+            print(f"{what}: trying again in {pause:g} s", flush=True)
+            self.sleep(pause)
 
 
 def step(message: str) -> None:
@@ -186,19 +215,17 @@ def signing_order(app: Path) -> list[tuple[Path, bool]]:
 def sign_app(tools: Tools, app: Path, identity: str) -> None:
     for path, entitled in signing_order(app):
         entitlements: list[str | Path] = ["--entitlements", ENTITLEMENTS] if entitled else []
-        tools.run(
-            [
-                "codesign",
-                "--force",
-                "--timestamp",
-                "--options",
-                "runtime",
-                *entitlements,
-                "--sign",
-                identity,
-                path,
-            ]
+        command = ["codesign", "--force", "--timestamp", "--options", "runtime", *entitlements]
+        tools.run_retrying(
+            [*command, "--sign", identity, path],
+            TIMESTAMP_PAUSES,
+            _timestamp_unavailable,
+            f"codesign {path.name}",
         )
+
+
+def _timestamp_unavailable(output: str) -> bool:
+    return "timestamp service is not available" in output
 
 
 def verify_app(tools: Tools, app: Path) -> None:
@@ -239,16 +266,18 @@ def notarize(tools: Tools, path: Path, notary: Notary) -> None:
     for text in (err, out):
         if text.strip():
             print(text.rstrip(), flush=True)
-    answer = _json_object(out)
-    if status != 0 or answer is None:
-        raise StepError(
-            f"notarytool submit {path.name} failed (exit status {status}) without a verdict"
-        )
-    verdict = answer.get("status")
+    # The verdict decides, whatever the exit status; without one, the submission (if any) can
+    # still be looked up later.
+    answer = _json_object(out) or {}
+    verdict, submission = answer.get("status"), answer.get("id")
     if verdict == "Accepted":
-        print(f"Apple accepted {path.name} (submission {answer.get('id')})", flush=True)
+        print(f"Apple accepted {path.name} (submission {submission})", flush=True)
         return
-    submission = answer.get("id")
+    if verdict is None:
+        later = f"; ask later with `xcrun notarytool info {submission}`" if submission else ""
+        raise StepError(
+            f"notarytool submit {path.name} failed (exit status {status}) without a verdict{later}"
+        )
     if isinstance(submission, str) and submission:
         print(f"Apple's notarization log for submission {submission}:", flush=True)
         log_status, log_out, log_err = tools.capture(
@@ -268,7 +297,9 @@ def notarize(tools: Tools, path: Path, notary: Notary) -> None:
 
 
 def staple(tools: Tools, path: Path) -> None:
-    tools.run(["xcrun", "stapler", "staple", path])
+    tools.run_retrying(
+        ["xcrun", "stapler", "staple", path], STAPLE_PAUSES, lambda _output: True, "stapler staple"
+    )
     tools.run(["xcrun", "stapler", "validate", path])
 
 
@@ -293,16 +324,9 @@ def create_image(tools: Tools, source: Path, dmg: Path, volume: str) -> None:
         "-ov",
         dmg,
     ]
-    for attempt, pause in enumerate((*HDIUTIL_PAUSES, None), start=1):
-        status, output, _ = tools.capture(command, merge=True)
-        if output.strip():
-            print(output.rstrip(), flush=True)
-        if status == 0:
-            return
-        if pause is None or "Resource busy" not in output:
-            raise StepError(f"hdiutil create failed (exit status {status}, attempt {attempt})")
-        print(f"hdiutil: resource busy, trying again in {pause:g} s", flush=True)
-        tools.sleep(pause)
+    tools.run_retrying(
+        command, HDIUTIL_PAUSES, lambda output: "Resource busy" in output, "hdiutil create"
+    )
 
 
 def make_dmg(tools: Tools, app: Path, dmg: Path, volume: str) -> None:
