@@ -21,12 +21,12 @@ import uuid
 import zipfile
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 
 from app import APP_NAME, __version__
-from tests.packaging_helpers import PACKAGING, load
+from tests.packaging_helpers import PACKAGING, load, run_spec_as_on
 
 ISS = PACKAGING / "windows" / "chatlio-segment-setup.iss"
 SMOKE_TEST = PACKAGING / "windows" / "smoke_test.ps1"
@@ -184,48 +184,14 @@ def test_a_version_windows_cannot_hold_fails_clearly(
         winver.version_info_text(version, APP_NAME, executable)
 
 
-class _Target:
-    """A stand-in for PyInstaller's Analysis, PYZ, EXE, COLLECT and BUNDLE: records its call."""
-
-    calls: ClassVar[list[tuple[str, dict[str, Any]]]] = []
-
-    def __init__(self, *_args: object, **kwargs: Any) -> None:
-        self.calls.append((type(self).__name__, kwargs))
-        self.binaries: list[object] = []
-        self.datas: list[object] = []
-        self.pure: list[object] = []
-        self.scripts: list[object] = []
-
-
-def _run_spec_as_on(
-    platform: str, workpath: Path, monkeypatch: pytest.MonkeyPatch
-) -> list[dict[str, Any]]:
-    """The spec run as PyInstaller runs it on `platform`; the keyword arguments of each EXE()."""
-    monkeypatch.setattr(sys, "path", list(sys.path))  # the spec prepends its folders
-    source = SPEC.read_text()
-    constants = {
-        'LINUX = sys.platform.startswith("linux")': f"LINUX = {platform == 'linux'}",
-        'WINDOWS = sys.platform == "win32"': f"WINDOWS = {platform == 'win32'}",
-        'MACOS = sys.platform == "darwin"': f"MACOS = {platform == 'darwin'}",
-    }
-    for line, replacement in constants.items():
-        assert line in source
-        source = source.replace(line, replacement)
-    _Target.calls = []
-    namespace: dict[str, Any] = {
-        "SPECPATH": str(PACKAGING),
-        "workpath": str(workpath),
-        **{name: type(name, (_Target,), {}) for name in ("Analysis", "PYZ", "EXE", "COLLECT")},
-        "BUNDLE": type("BUNDLE", (_Target,), {}),
-    }
-    exec(compile(source, str(SPEC), "exec"), namespace)
-    return [kwargs for name, kwargs in _Target.calls if name == "EXE"]
+def exe_calls(platform: str, workpath: Path, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    return [kw for name, kw in run_spec_as_on(platform, workpath, monkeypatch) if name == "EXE"]
 
 
 def test_spec_gives_each_windows_executable_its_own_version_resource(
     versioninfo: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    exes = _run_spec_as_on("win32", tmp_path / "work", monkeypatch)
+    exes = exe_calls("win32", tmp_path / "work", monkeypatch)
 
     assert [exe["name"] for exe in exes] == ["chatlio-segment-setup", "chatlio-segment-setup-cli"]
     for exe in exes:
@@ -239,7 +205,7 @@ def test_spec_gives_each_windows_executable_its_own_version_resource(
 def test_spec_gives_linux_executable_no_version_resource(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (exe,) = _run_spec_as_on("linux", tmp_path / "work", monkeypatch)
+    (exe,) = exe_calls("linux", tmp_path / "work", monkeypatch)
 
     assert exe["version"] is None
     assert not (tmp_path / "work").exists()
