@@ -702,6 +702,38 @@ def test_smoke_test_matches_the_installer_and_checks_exit_codes(winver: Any) -> 
     assert "$deadline" in code
 
 
+def _guards(script: bytes) -> dict[str, str]:
+    """Each `if (condition) { ... throw ... }` in the script: condition -> the block's text."""
+    import tree_sitter
+    import tree_sitter_powershell
+
+    parser = tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language()))
+    guards: dict[str, str] = {}
+    pending = [parser.parse(script).root_node]
+    while pending:
+        node = pending.pop()
+        pending.extend(node.children)
+        if node.type == "if_statement":
+            condition = next(c for c in node.children if c.type == "pipeline")
+            block = next(c for c in node.children if c.type == "statement_block")
+            assert condition.text is not None
+            assert block.text is not None
+            if b"throw" in block.text:
+                guards[condition.text.decode()] = block.text.decode()
+    return guards
+
+
+def test_smoke_test_fails_on_every_exit_code_it_gets() -> None:
+    guards = _guards(SMOKE_TEST.read_bytes())
+
+    # Start-Process's ExitCode (installer and uninstaller), and the self-test's $LASTEXITCODE.
+    assert "$null -eq $code -or $code -ne 0" in guards
+    assert "--self-test failed" in guards["$LASTEXITCODE -ne 0"]
+    assert "still holds" in guards["[DateTime]::UtcNow -gt $deadline"]
+    broken = SMOKE_TEST.read_bytes().replace(b"$null -eq $code -or $code -ne 0", b"$false")
+    assert "$null -eq $code -or $code -ne 0" not in _guards(broken)
+
+
 def test_smoke_test_installs_where_the_iss_says() -> None:
     setup = _setup_directives()
     code = SMOKE_TEST.read_text()
