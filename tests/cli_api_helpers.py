@@ -82,10 +82,14 @@ def leaks_in_files(secret: str, roots: Sequence[Path]) -> list[str]:
 
 
 class Terminal:
-    """The CLI on a new pseudo-terminal: wait for text, type a line, read to the end."""
+    """The CLI on a new pseudo-terminal: wait for text, type a line, read to the end.
+
+    Use it as a context manager: a test that fails before `finish()` kills the program.
+    """
 
     def __init__(self, args: Sequence[str], env: dict[str, str]) -> None:
         self.output = bytearray()
+        self._ended = False
         self._deadline = time.monotonic() + 60
         self.pid, self._fd = pty.fork()
         if self.pid == 0:  # the child: the pty is its terminal, stdin, stdout and stderr
@@ -95,6 +99,13 @@ class Terminal:
             finally:
                 os._exit(127)
 
+    def __enter__(self) -> Terminal:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if not self._ended:
+            self.kill()
+
     def wait_for(self, text: str) -> None:
         self._read(text.encode())
 
@@ -103,14 +114,14 @@ class Terminal:
 
     def finish(self) -> tuple[int, str]:
         """Read until the program exits; its exit code and everything the terminal showed."""
-        try:
-            self._read(None)
-            _, status = os.waitpid(self.pid, 0)
-        finally:
-            os.close(self._fd)
+        self._read(None)
+        _, status = os.waitpid(self.pid, 0)
+        self._ended = True
+        os.close(self._fd)
         return os.waitstatus_to_exitcode(status), self.shown
 
     def kill(self) -> None:
+        self._ended = True
         os.kill(self.pid, signal.SIGKILL)
         os.waitpid(self.pid, 0)
         os.close(self._fd)

@@ -270,16 +270,12 @@ def test_a_count_that_cannot_be_asked_mid_wait_is_said(with_chatlio: Sandbox) ->
 def test_progress_on_a_terminal(with_chatlio: Sandbox) -> None:
     # The first poll asks what failed on ingest; what was received is asked on the next one,
     # so progress shows at least once, between them.
-    terminal = Terminal(
+    with Terminal(
         send_to(with_chatlio, "--event", "message-sent", "--wait", "60"),
         cli_env(None, SEGMENT_WRITE_KEY=SANDBOX_KEY, SEGMENT_API_TOKEN=TOKEN,
                 PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring"),
-    )  # fmt: skip
-    try:
+    ) as terminal:  # fmt: skip
         code, shown = terminal.finish()
-    except BaseException:
-        terminal.kill()
-        raise
 
     assert code == 0, shown
     assert "Waiting for Segment's count: 0 of 1 counted" in shown

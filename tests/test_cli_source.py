@@ -292,26 +292,18 @@ def test_cdn_check_asks_first_on_a_terminal(
     args = ["source", "check", "--cdn", "--cdn-endpoint", sandbox.cdn_url]
     env = cli_env(secret_service, SEGMENT_WRITE_KEY=WEBSITE_KEY)
 
-    declined = Terminal(args, env)
-    try:
+    with Terminal(args, env) as declined:
         declined.wait_for("puts the key in a web address sent to cdn.segment.com")
         declined.type("n")
         code, shown = declined.finish()
-    except BaseException:
-        declined.kill()
-        raise
     assert code == 1, shown
     assert "Nothing was checked." in shown
     assert sandbox.requests() == []
 
-    accepted = Terminal(args, env)
-    try:
+    with Terminal(args, env) as accepted:
         accepted.wait_for("[y/N]")
         accepted.type("y")
         code, shown = accepted.finish()
-    except BaseException:
-        accepted.kill()
-        raise
     assert code == 1, shown
     assert "Segment knows this key" in shown
     assert len(sandbox.requests()) == 1
@@ -324,17 +316,13 @@ def test_cdn_check_asks_first_on_a_terminal(
 def test_no_token_on_a_terminal_offers_the_cdn(
     secret_service: SecretServiceSession, sandbox: Sandbox
 ) -> None:
-    terminal = Terminal(
+    with Terminal(
         ["source", "check", "--cdn-endpoint", sandbox.cdn_url, *api(sandbox)],
         cli_env(secret_service, SEGMENT_WRITE_KEY=WEBSITE_KEY),
-    )
-    try:
+    ) as terminal:
         terminal.wait_for("[y/N]")
         terminal.type("y")
         code, shown = terminal.finish()
-    except BaseException:
-        terminal.kill()
-        raise
 
     assert "none is stored" in shown
     assert code == 1, shown

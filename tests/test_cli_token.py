@@ -174,17 +174,13 @@ def test_the_write_keys_are_left_alone(
 
 
 def test_set_prompts_without_echo(secret_service: SecretServiceSession, sandbox: Sandbox) -> None:
-    terminal = Terminal(
+    with Terminal(
         ["token", "set", "--api-endpoint", sandbox.public_api_url], cli_env(secret_service)
-    )
-    try:
+    ) as terminal:
         terminal.wait_for(PROMPT)
         # getpass turned echo off before it wrote the prompt, so the keystrokes are safe now.
         terminal.type(TOKEN)
         code, shown = terminal.finish()
-    except BaseException:
-        terminal.kill()
-        raise
 
     assert code == 0, shown
     assert f"Stored the Public API token in {GNOME_KEYRING}." in shown
