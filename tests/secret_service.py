@@ -318,19 +318,29 @@ class SecretServiceSession(DBusSession):
         return backend
 
     def items(self) -> list[StoredItem]:
-        """Every item in the default collection (which must be unlocked)."""
+        """Every item in the default collection (which must be unlocked), ordered by label.
+
+        gnome-keyring adds its own ``xdg:schema`` attribute once it has written an item to disk
+        and read it back, which happens at a moment no client controls; it is left out so that
+        the same item compares equal before and after.
+        """
         import secretstorage
 
         with contextlib.closing(_connect(self.bus_address)) as connection:
             collection = secretstorage.get_default_collection(connection)
-            return [
+            items = [
                 StoredItem(
                     label=item.get_label(),
-                    attributes=dict(item.get_attributes()),
+                    attributes={
+                        name: value
+                        for name, value in item.get_attributes().items()
+                        if not name.startswith("xdg:")
+                    },
                     secret=item.get_secret().decode(),
                 )
                 for item in collection.get_all_items()
             ]
+        return sorted(items, key=lambda item: item.label)
 
     def is_locked(self) -> bool:
         import secretstorage
