@@ -111,6 +111,25 @@ class Confirmation:
     def confirmed(self) -> bool:
         return self.verdict is Verdict.CONFIRMED
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Confirmation:
+        """What to_json wrote (the send history keeps it); ValueError when it is not that."""
+        try:
+            discarded = data.get("discarded") or {}
+            return cls(
+                verdict=Verdict(data["verdict"]),
+                expected=int(data["expected"]),
+                counted=int(data["counted"]),
+                discarded={str(k): int(v) for k, v in discarded.items()},
+                waited_s=float(data.get("waited_s", 0.0)),
+                requests=int(data.get("requests", 0)),
+                via=str(data.get("via", "delivery-overview")),
+                headline=str(data.get("headline", "")),
+                detail=str(data.get("detail", "")),
+            )
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"not a confirmation: {exc}") from None
+
     def to_json(self) -> dict[str, Any]:
         """For `--json`: the verdict's value, the numbers and the words."""
         return {

@@ -243,6 +243,7 @@ class ArrivalCheck(QObject):
     def _end(self, confirmation: Confirmation) -> None:
         self.phase = Phase.ENDED
         self.record.confirmation = confirmation
+        self.session.keep_confirmation(self.record)
         if _running.get(id(self.record)) is self:
             del _running[id(self.record)]
         self.changed.emit()

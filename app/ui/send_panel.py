@@ -9,7 +9,7 @@ import math
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
@@ -42,6 +42,7 @@ from app.ui.session import SendRecord
 from app.ui.worker import run_in_background
 
 if TYPE_CHECKING:
+    from app.history.records import SendDetail
     from app.segment.cancel import CancelToken
     from app.segment.progress import SendProgress
     from app.segment.result import SendResult
@@ -60,6 +61,32 @@ TICK_MS = 1000
 SPLITTER = "send_panel"
 IDLE_TEXT = "Press an event to send it alone, or send a whole conversation (Ctrl+Return)."
 COLUMNS = 2  # event buttons per row, when there is room for them
+
+
+class Sent(NamedTuple):
+    """What a send's worker hands back: the outcome, and where the history kept it."""
+
+    outcome: SendOutcome
+    history_id: int | None  # None: not kept (history is off, or could not be written)
+    history_problem: str  # why it could not be kept, in a sentence; "" when it was
+
+
+def keep_in_history(
+    session: Session, outcome: SendOutcome, source: str, started: datetime, secrets: list[str]
+) -> tuple[int | None, str]:
+    """Record `outcome` in the session's history (worker thread); a failure never fails the
+    send, it is only said."""
+    from app.history.records import Face
+    from app.history.store import HistoryUnavailable
+
+    store = session.history_store()
+    try:
+        kept = store.record(
+            outcome, source=source, face=Face.APP, started_at=started, secrets=secrets
+        )
+    except HistoryUnavailable as exc:
+        return None, f"{exc.message} This send was not kept in the history."
+    return kept, ""
 
 
 def describe_progress(progress: SendProgress, elapsed: float, limit: float) -> str:
@@ -416,21 +443,38 @@ class SendPanel(QWidget):
     def send_event(self, name: str) -> None:
         self._send([self.single_event(name)])
 
-    def _send(self, events: list[TestEvent]) -> None:
+    def send_again(self, detail: SendDetail) -> bool:
+        """A kept send's events once more, to where test events go now: the same properties
+        and visitor, new Segment message ids. False when a send is running already."""
+        from app.history.resend import events_to_send_again
+
+        events = events_to_send_again(detail)
+        if not events or self.is_busy() or self._session.busy:
+            return False
+        self._send(events, (detail.visitor_id, detail.as_user_id, detail.conversation_id))
+        return True
+
+    def _send(self, events: list[TestEvent], who: tuple[str, bool, str] | None = None) -> None:
+        """Send `events` about `who` (visitor id, as userId, conversation id): the form's by
+        default."""
         from app.segment.cancel import CancelToken
 
         session = self._session
         if self.is_busy() or session.busy:
             return
-        visitor_id = self._visitor.text().strip()
+        if who is None:
+            who = (
+                self._visitor.text().strip(),
+                self._id_kind.currentIndex() == 1,
+                str(self._value("conversation_id")),
+            )
+        visitor_id, as_user_id, conversation_id = who
         if not visitor_id:
             self._status.setText("Enter a test visitor id first, or press New id for one.")
             return
         if not session.has_key:
             self._status.setText("There is no write key yet: enter it first.")
             return
-        as_user_id = self._id_kind.currentIndex() == 1
-        conversation_id = str(self._value("conversation_id"))
         total = len(events)
         record = self._record = SendRecord(visitor_id, conversation_id, session.use_sandbox, total)
         self._started_at = record.started_at = datetime.now(UTC)
@@ -447,12 +491,14 @@ class SendPanel(QWidget):
         self._tick.start()
         deadline, proxy, retry = session.deadline, session.proxy, session.retry
 
-        def work(report: Any) -> SendOutcome:
+        source, started, secrets = session.source_name, self._started_at, session.secrets()
+
+        def work(report: Any) -> Sent:
             # Imported here, on the worker: sending pulls in ssl and httpx.
             from app.segment.payload import Visitor
             from app.sending import send_test_events
 
-            return send_test_events(
+            outcome = send_test_events(
                 session.target(),
                 events,
                 Visitor(visitor_id, as_user_id=as_user_id),
@@ -464,6 +510,7 @@ class SendPanel(QWidget):
                 on_progress=report,
                 proxy=proxy,
             )
+            return Sent(outcome, *keep_in_history(session, outcome, source, started, secrets))
 
         run_in_background(
             work,
@@ -494,9 +541,13 @@ class SendPanel(QWidget):
         elapsed = time.monotonic() - self._reported_at
         self._status.setText(describe_progress(report, elapsed, self._session.deadline))
 
-    def _on_sent(self, cancel: CancelToken, outcome: SendOutcome) -> None:
+    def _on_sent(self, cancel: CancelToken, sent: Sent) -> None:
+        self._session.history_kept(sent.history_id, sent.history_problem)
         if cancel is not self._cancel:
             return
+        outcome = sent.outcome
+        if self._record is not None:
+            self._record.history_id = sent.history_id
         self._done(outcome.summary)
         if self._record is not None and not outcome.cancelled:
             confirm_after_send(self._session, self._record, self._started_at, self._pacing)

@@ -3,6 +3,7 @@ only), where events go and how, whether a send is running, and the last send's r
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,8 @@ from app.ui.settings import AppSettings
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from app.history.records import SendDetail
+    from app.history.store import HistoryStore
     from app.keystore import WriteKeyStore
     from app.proof.arrival import Confirmation
     from app.proof.key_owner import KeyOwner
@@ -30,6 +33,8 @@ if TYPE_CHECKING:
     from app.sending import Target
     from app.token_store import TokenStore
 
+
+log = logging.getLogger(__name__)
 
 # The keyring may show an unlock prompt that a person has to answer: give them time. The window
 # stays responsive meanwhile (calls run on a worker), and a hung keyring still ends.
@@ -54,9 +59,27 @@ class SendRecord:
         self.started_at: datetime | None = None  # UTC, when the panel began the send
         # Segment's count of what arrived, once confirming ended (app.ui.confirm runs it).
         self.confirmation: Confirmation | None = None
+        self.history_id: int | None = None  # where the send history keeps it, once kept
 
     def __repr__(self) -> str:
         return f"SendRecord(total={self.total}, results={len(self.results)}, ended={self.ended})"
+
+    @classmethod
+    def from_history(cls, detail: SendDetail) -> SendRecord:
+        """A send the history kept, ended, as the response view shows a new one."""
+        from app.proof.arrival import Confirmation
+
+        entry = detail.entry
+        record = cls(detail.visitor_id, detail.conversation_id, entry.sandbox, entry.total)
+        record.results = list(detail.results)
+        record.summary, record.ended = entry.summary, True
+        record.started_at, record.history_id = entry.started_at, entry.id
+        if detail.confirmation is not None:
+            try:
+                record.confirmation = Confirmation.from_json(detail.confirmation)
+            except ValueError:
+                record.confirmation = None  # a file edited by hand: the send still shows
+        return record
 
 
 class TokenState:
@@ -85,11 +108,13 @@ class TokenState:
 class Session(QObject):
     """The one model the wizard pages, the test panel and the main window show.
 
-    Blocking methods (keystore, target, sandbox) are for worker threads; everything else runs
-    on the GUI thread. Signals: changed() — anything a view shows may have changed.
+    Blocking methods (keystore, target, sandbox, history) are for worker threads; everything
+    else runs on the GUI thread. Signals: changed() — anything a view shows may have changed;
+    history_changed() — a send was kept in, or removed from, the send history.
     """
 
     changed = Signal()
+    history_changed = Signal()
 
     def __init__(
         self,
@@ -99,10 +124,12 @@ class Session(QObject):
         *,
         api_hosts: tuple[ApiEndpoint, ...] | None = None,
         cdn_url: str | None = None,
+        history: HistoryStore | None = None,
     ) -> None:
         """`api_hosts` are the Public API hosts a token is tried on (Segment's US and EU ones
         by default) and `cdn_url` the CDN the token-free key check asks (Segment's by
-        default): a test points them at receivers on this computer."""
+        default): a test points them at receivers on this computer. `history` is the send
+        history (the platform's data directory by default)."""
         super().__init__()
         self.settings = settings
         self._keystore = keystore
@@ -124,6 +151,9 @@ class Session(QObject):
         self._busy = False
         self._last_send: SendRecord | None = None
         self._source_name: str | None = None  # a trial's, staged by the wizard
+        self._history = history
+        # Why the last send could not be kept in the history, in a sentence; "" when it was.
+        self.history_problem = ""
         self._load_endpoint_setting()
 
     def __repr__(self) -> str:
@@ -226,6 +256,14 @@ class Session(QObject):
     def last_send(self) -> SendRecord | None:
         return self._last_send
 
+    def show_kept(self, detail: SendDetail) -> SendRecord:
+        """Show a send the history kept where the last send shows (not while one runs)."""
+        record = SendRecord.from_history(detail)
+        if not self._busy:
+            self._last_send = record
+            self.changed.emit()
+        return record
+
     def begin_send(self, record: SendRecord) -> None:
         self._last_send = record
         self.changed.emit()
@@ -251,6 +289,8 @@ class Session(QObject):
         trial._custom_endpoint = self._custom_endpoint
         trial._endpoint_from_command_line = self._endpoint_from_command_line
         trial._proxy, trial.retry = self._proxy, self.retry
+        trial._history = self.history_store()
+        trial.history_changed.connect(self.history_changed)  # the main window's pane follows
         return trial
 
     def stage(self, source_name: str, sandbox: bool, key: tuple[str, str] | None) -> None:
@@ -275,6 +315,39 @@ class Session(QObject):
         if trial.last_send is not None:
             self._last_send = trial.last_send
         self.changed.emit()
+
+    # --- the send history --------------------------------------------------------------------
+
+    def history_store(self) -> HistoryStore:
+        """The send history; made on first use, opened by its first call (off the GUI)."""
+        with self._lock:
+            if self._history is None:
+                from app.history.store import HistoryStore
+
+                self._history = HistoryStore()
+            return self._history
+
+    def history_kept(self, send_id: int | None, problem: str) -> None:
+        """A send's worker has kept it (`send_id`), or could not (`problem`, a sentence)."""
+        self.history_problem = problem
+        if send_id is not None or problem:
+            self.history_changed.emit()
+
+    def keep_confirmation(self, record: SendRecord) -> None:
+        """Segment's count for a kept send goes into the history too (off the GUI thread)."""
+        confirmation, send_id = record.confirmation, record.history_id
+        if confirmation is None or send_id is None:
+            return
+        from app.ui.worker import run_in_background
+
+        store, secrets = self.history_store(), self.secrets()
+        run_in_background(
+            lambda _report: store.attach_confirmation(send_id, confirmation.to_json(), secrets),
+            lambda _none: self.history_changed.emit(),
+            lambda error: log.warning("The confirmation was not kept: %s", type(error).__name__),
+            name="history-confirmation",
+            owner=self,
+        )
 
     # --- the key -----------------------------------------------------------------------------
 
