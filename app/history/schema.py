@@ -13,6 +13,8 @@ import sqlite3
 MIGRATIONS: list[str] = [
     # 1: the first version.
     """
+    -- One row per send: what the list shows and filters on, small, so a page or a filter
+    -- over many thousands of sends reads little.
     CREATE TABLE sends (
         id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: list pages stay stable
         started_at TEXT NOT NULL,  -- ISO 8601 UTC, fixed width, so text order is time order
@@ -26,16 +28,20 @@ MIGRATIONS: list[str] = [
         arrived INTEGER NOT NULL,
         outcome TEXT NOT NULL,
         summary TEXT NOT NULL,
-        verdict TEXT NOT NULL,
         visitor_id TEXT NOT NULL,
         conversation_id TEXT NOT NULL,
         as_user_id INTEGER NOT NULL,
-        results TEXT NOT NULL,  -- JSON: app.history.records.result_to_json of each result
-        confirmation TEXT,  -- JSON: Confirmation.to_json(), once Segment was asked
         confirmed TEXT NOT NULL DEFAULT '',  -- the confirmation's headline
         search TEXT NOT NULL  -- what the text filter looks in
     );
     CREATE INDEX sends_started_at ON sends (started_at);
+    -- The rest of a send, read when one is opened or exported.
+    CREATE TABLE send_details (
+        send_id INTEGER PRIMARY KEY REFERENCES sends (id) ON DELETE CASCADE,
+        verdict TEXT NOT NULL,
+        results TEXT NOT NULL,  -- JSON: app.history.records.result_to_json of each result
+        confirmation TEXT  -- JSON: Confirmation.to_json(), once Segment was asked
+    );
     CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
 ]

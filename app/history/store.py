@@ -272,25 +272,31 @@ class HistoryStore:
             "arrived": outcome.arrived,
             "outcome": outcome_of(outcome.arrived, len(outcome.results), outcome.cancelled).value,
             "summary": scrub(summary, hidden),
-            "verdict": scrub(verdict, hidden),
             "visitor_id": outcome.visitor.visitor_id,
             "conversation_id": outcome.conversation_id,
             "as_user_id": int(outcome.visitor.as_user_id),
-            "results": scrub(json.dumps(results, ensure_ascii=False), hidden),
             "search": scrub(search, hidden),
         }
+        details = (
+            scrub(verdict, hidden),
+            scrub(json.dumps(results, ensure_ascii=False), hidden),
+        )
         with self._db() as db:
             keep = self._retention(db)
             if keep.mode is KeepMode.OFF:
                 return None
             with _transaction(db):
                 columns = ", ".join(row)
-                cursor = db.execute(
+                send_id = db.execute(
                     f"INSERT INTO sends ({columns}) VALUES ({', '.join('?' * len(row))})",
                     list(row.values()),
+                ).lastrowid
+                db.execute(
+                    "INSERT INTO send_details (send_id, verdict, results) VALUES (?, ?, ?)",
+                    (send_id, *details),
                 )
                 self._apply(db, keep)
-            return cursor.lastrowid
+            return send_id
 
     def attach_confirmation(
         self, send_id: int, confirmation: Mapping[str, Any], secrets: Sequence[str] = ()
@@ -301,9 +307,11 @@ class HistoryStore:
         headline = scrub(str(confirmation.get("headline", "")), hidden)
         with self._db() as db, _transaction(db):
             db.execute(
-                "UPDATE sends SET confirmation = ?, confirmed = ?, "
-                "search = search || ' ' || ? WHERE id = ?",
-                (text, headline, headline.lower(), send_id),
+                "UPDATE send_details SET confirmation = ? WHERE send_id = ?", (text, send_id)
+            )
+            db.execute(
+                "UPDATE sends SET confirmed = ?, search = search || ' ' || ? WHERE id = ?",
+                (headline, headline.lower(), send_id),
             )
 
     def delete(self, send_id: int) -> bool:
@@ -314,6 +322,7 @@ class HistoryStore:
         """Delete every send; the file keeps no trace of them. How many there were."""
         with self._db() as db:
             with _transaction(db):
+                db.execute("DELETE FROM send_details")
                 count = db.execute("DELETE FROM sends").rowcount
             db.execute("VACUUM")
             db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -385,7 +394,8 @@ class HistoryStore:
     def get(self, send_id: int) -> SendDetail | None:
         with self._db() as db:
             row = db.execute(
-                f"SELECT {_ENTRY_COLUMNS}, {_DETAIL_COLUMNS} FROM sends WHERE id = ?", (send_id,)
+                f"SELECT {_ENTRY_COLUMNS}, {_DETAIL_COLUMNS} FROM {_JOINED} WHERE id = ?",
+                (send_id,),
             ).fetchone()
         return None if row is None else _detail(row)
 
@@ -397,7 +407,7 @@ class HistoryStore:
         while True:
             with self._db() as db:
                 rows = db.execute(
-                    f"SELECT {_ENTRY_COLUMNS}, {_DETAIL_COLUMNS} FROM sends "
+                    f"SELECT {_ENTRY_COLUMNS}, {_DETAIL_COLUMNS} FROM {_JOINED} "
                     f"WHERE ({clause}) AND id > ? ORDER BY id LIMIT ?",
                     [*values, after, batch],
                 ).fetchall()
@@ -413,6 +423,8 @@ _ENTRY_COLUMNS = (
     "summary, confirmed"
 )
 _DETAIL_COLUMNS = "results, verdict, visitor_id, conversation_id, as_user_id, confirmation"
+# A send and its details; a send whose details are missing still shows, with no results.
+_JOINED = "sends LEFT JOIN send_details ON send_details.send_id = sends.id"
 
 
 def _entry(row: Sequence[Any]) -> SendEntry:
@@ -436,7 +448,7 @@ def _entry(row: Sequence[Any]) -> SendEntry:
 def _detail(row: Sequence[Any]) -> SendDetail:
     results, verdict, visitor_id, conversation_id, as_user_id, confirmation = row[13:19]
     try:
-        kept = tuple(result_from_json(data) for data in json.loads(results))
+        kept = tuple(result_from_json(data) for data in json.loads(results or "[]"))
     except (ValueError, KeyError, TypeError, AttributeError):
         kept = ()  # written by hand or by a broken build: the entry still shows
     try:
@@ -446,7 +458,7 @@ def _detail(row: Sequence[Any]) -> SendDetail:
     return SendDetail(
         entry=_entry(row),
         results=kept,
-        verdict=verdict,
+        verdict=verdict or "",
         visitor_id=visitor_id,
         conversation_id=conversation_id,
         as_user_id=bool(as_user_id),
