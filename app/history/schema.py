@@ -71,13 +71,13 @@ def migrate(connection: sqlite3.Connection, migrations: list[str] | None = None)
 
 
 def _statements(script: str) -> list[str]:
-    """A migration's statements, one by one (complete_statement knows where each ends)."""
+    """A migration's statements, one by one: each ends at the first ';' that completes it."""
     statements, current = [], ""
-    for line in script.splitlines(keepends=True):
-        current += line
-        if sqlite3.complete_statement(current):
+    for char in script:
+        current += char
+        if char == ";" and sqlite3.complete_statement(current):
             statements.append(current.strip())
             current = ""
     if current.strip():
         statements.append(current.strip())
-    return [s for s in statements if s.rstrip(";").strip()]
+    return statements

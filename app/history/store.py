@@ -18,11 +18,12 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -46,6 +47,7 @@ FILE_NAME = "history.sqlite3"
 BUSY_TIMEOUT_S = 5.0
 PAGE_SIZE = 200
 _E = TypeVar("_E", bound=StrEnum)
+_T = TypeVar("_T")
 
 
 def default_path() -> Path:
@@ -148,24 +150,24 @@ class HistoryStore:
 
     # --- opening -----------------------------------------------------------------------------
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        """The open connection, under the lock; a damaged file is put aside and the call retried
-        once on a new one; other failures become HistoryUnavailable."""
+    def _call(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        """`work(connection)` under the lock. A damaged file is put aside and `work` runs once
+        more on a new one; other failures become HistoryUnavailable."""
         with self._lock:
             for last_try in (False, True):
                 try:
-                    connection = self._open()
-                    yield connection
-                    return
+                    return work(self._open())
                 except HistoryUnavailable:
                     raise
                 except sqlite3.OperationalError as exc:
                     raise HistoryUnavailable(_unavailable(exc)) from exc
-                except sqlite3.DatabaseError as exc:  # not a database, or a malformed one
-                    if last_try:
+                except sqlite3.DatabaseError as exc:
+                    # Exactly this class is SQLite's "not a database" or "malformed"; its other
+                    # subclasses are this app's mistakes, and no reason to put a file aside.
+                    if last_try or type(exc) is not sqlite3.DatabaseError:
                         raise HistoryUnavailable(_unavailable(exc)) from exc
                     self._set_aside("damaged")
+        raise AssertionError("unreachable")
 
     def _open(self) -> sqlite3.Connection:
         if self._connection is not None:
@@ -281,22 +283,22 @@ class HistoryStore:
             scrub(verdict, hidden),
             scrub(json.dumps(results, ensure_ascii=False), hidden),
         )
-        with self._db() as db:
+        insert = f"INSERT INTO sends ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})"
+
+        def write(db: sqlite3.Connection) -> int | None:
             keep = self._retention(db)
             if keep.mode is KeepMode.OFF:
                 return None
             with _transaction(db):
-                columns = ", ".join(row)
-                send_id = db.execute(
-                    f"INSERT INTO sends ({columns}) VALUES ({', '.join('?' * len(row))})",
-                    list(row.values()),
-                ).lastrowid
+                send_id = db.execute(insert, list(row.values())).lastrowid
                 db.execute(
                     "INSERT INTO send_details (send_id, verdict, results) VALUES (?, ?, ?)",
                     (send_id, *details),
                 )
                 self._apply(db, keep)
             return send_id
+
+        return self._call(write)
 
     def attach_confirmation(
         self, send_id: int, confirmation: Mapping[str, Any], secrets: Sequence[str] = ()
@@ -305,22 +307,30 @@ class HistoryStore:
         hidden = [*secrets, *(_url_encoded(s) for s in secrets)]
         text = scrub(json.dumps(dict(confirmation), ensure_ascii=False), hidden)
         headline = scrub(str(confirmation.get("headline", "")), hidden)
-        with self._db() as db, _transaction(db):
-            db.execute(
-                "UPDATE send_details SET confirmation = ? WHERE send_id = ?", (text, send_id)
-            )
-            db.execute(
-                "UPDATE sends SET confirmed = ?, search = search || ' ' || ? WHERE id = ?",
-                (headline, headline.lower(), send_id),
-            )
+
+        def write(db: sqlite3.Connection) -> None:
+            with _transaction(db):
+                db.execute(
+                    "UPDATE send_details SET confirmation = ? WHERE send_id = ?", (text, send_id)
+                )
+                db.execute(
+                    "UPDATE sends SET confirmed = ?, search = search || ' ' || ? WHERE id = ?",
+                    (headline, headline.lower(), send_id),
+                )
+
+        self._call(write)
 
     def delete(self, send_id: int) -> bool:
-        with self._db() as db, _transaction(db):
-            return db.execute("DELETE FROM sends WHERE id = ?", (send_id,)).rowcount > 0
+        def write(db: sqlite3.Connection) -> bool:
+            with _transaction(db):
+                return db.execute("DELETE FROM sends WHERE id = ?", (send_id,)).rowcount > 0
+
+        return self._call(write)
 
     def clear(self) -> int:
         """Delete every send; the file keeps no trace of them. How many there were."""
-        with self._db() as db:
+
+        def write(db: sqlite3.Connection) -> int:
             with _transaction(db):
                 db.execute("DELETE FROM send_details")
                 count = db.execute("DELETE FROM sends").rowcount
@@ -328,15 +338,17 @@ class HistoryStore:
             db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             return count
 
+        return self._call(write)
+
     @property
     def retention(self) -> Retention:
-        with self._db() as db:
-            return self._retention(db)
+        return self._call(self._retention)
 
     @retention.setter
     def retention(self, keep: Retention) -> None:
         """Saved, and applied at once: fewer sends, or none, are kept from now on."""
-        with self._db() as db:
+
+        def write(db: sqlite3.Connection) -> None:
             with _transaction(db):
                 db.execute(
                     "INSERT INTO settings (key, value) VALUES ('retention', ?) "
@@ -346,6 +358,8 @@ class HistoryStore:
                 deleted = self._apply(db, keep)
             if deleted:
                 db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+        self._call(write)
 
     def _retention(self, db: sqlite3.Connection) -> Retention:
         row = db.execute("SELECT value FROM settings WHERE key = 'retention'").fetchone()
@@ -377,40 +391,31 @@ class HistoryStore:
         clause, values = (where or HistoryFilter()).where()
         if before is not None:
             clause, values = f"({clause}) AND id < ?", [*values, before]
-        with self._db() as db:
-            rows = db.execute(
-                f"SELECT {_ENTRY_COLUMNS} FROM sends WHERE {clause} ORDER BY id DESC LIMIT ?",
-                [*values, limit],
-            ).fetchall()
+        query = f"SELECT {_ENTRY_COLUMNS} FROM sends WHERE {clause} ORDER BY id DESC LIMIT ?"
+        rows = self._call(lambda db: db.execute(query, [*values, limit]).fetchall())
         return [_entry(row) for row in rows]
 
     def count(self, where: HistoryFilter | None = None) -> int:
         clause, values = (where or HistoryFilter()).where()
-        with self._db() as db:
-            return int(
-                db.execute(f"SELECT count(*) FROM sends WHERE {clause}", values).fetchone()[0]
-            )
+        query = f"SELECT count(*) FROM sends WHERE {clause}"
+        return int(self._call(lambda db: db.execute(query, values).fetchone()[0]))
 
     def get(self, send_id: int) -> SendDetail | None:
-        with self._db() as db:
-            row = db.execute(
-                f"SELECT {_ENTRY_COLUMNS}, {_DETAIL_COLUMNS} FROM {_JOINED} WHERE id = ?",
-                (send_id,),
-            ).fetchone()
+        query = f"SELECT {_ENTRY_COLUMNS}, {_DETAIL_COLUMNS} FROM {_JOINED} WHERE id = ?"
+        row = self._call(lambda db: db.execute(query, (send_id,)).fetchone())
         return None if row is None else _detail(row)
 
     def details(self, where: HistoryFilter | None = None, batch: int = 100) -> Iterator[SendDetail]:
         """Every send matching `where`, oldest first, read `batch` at a time: constant memory,
         and the lock is not held between batches."""
         clause, values = (where or HistoryFilter()).where()
+        query = (
+            f"SELECT {_ENTRY_COLUMNS}, {_DETAIL_COLUMNS} FROM {_JOINED} "
+            f"WHERE ({clause}) AND id > ? ORDER BY id LIMIT ?"
+        )
         after = 0
         while True:
-            with self._db() as db:
-                rows = db.execute(
-                    f"SELECT {_ENTRY_COLUMNS}, {_DETAIL_COLUMNS} FROM {_JOINED} "
-                    f"WHERE ({clause}) AND id > ? ORDER BY id LIMIT ?",
-                    [*values, after, batch],
-                ).fetchall()
+            rows = self._call(partial(_fetch_all, query, [*values, after, batch]))
             if not rows:
                 return
             for row in rows:
@@ -425,6 +430,10 @@ _ENTRY_COLUMNS = (
 _DETAIL_COLUMNS = "results, verdict, visitor_id, conversation_id, as_user_id, confirmation"
 # A send and its details; a send whose details are missing still shows, with no results.
 _JOINED = "sends LEFT JOIN send_details ON send_details.send_id = sends.id"
+
+
+def _fetch_all(query: str, values: Sequence[Any], db: sqlite3.Connection) -> list[Any]:
+    return db.execute(query, values).fetchall()
 
 
 def _entry(row: Sequence[Any]) -> SendEntry:
