@@ -222,12 +222,52 @@ def check_round_trip() -> str:
     return f"'{result.event}' sent and received in {result.elapsed_ms:.0f} ms"
 
 
+def check_history() -> str:
+    """A send is kept in, and read back from, a history file (SQLite) in a temporary directory:
+    the user's own history is not touched."""
+    import sqlite3
+    import tempfile
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from app.chatlio import Conversation
+    from app.history.records import Face
+    from app.history.store import HistoryStore, HistoryUnavailable, default_path
+    from app.segment.payload import Visitor
+    from app.sending import Target, built_in_sandbox, send_test_events
+
+    conversation = Conversation()
+    with built_in_sandbox() as sandbox:
+        outcome = send_test_events(
+            Target.sandbox(sandbox),
+            conversation.events()[:1],
+            Visitor(conversation.visitor_id),
+            conversation_id=conversation.conversation_id,
+            deadline=_ROUND_TRIP_TIMEOUT,
+        )
+    with tempfile.TemporaryDirectory() as directory:
+        store = HistoryStore(Path(directory) / "history.sqlite3")
+        try:
+            kept = store.record(
+                outcome, source="self-test", face=Face.CLI, started_at=datetime.now(UTC)
+            )
+            back = None if kept is None else store.get(kept)
+        except HistoryUnavailable as exc:
+            raise CheckFailed(exc.message) from exc
+        finally:
+            store.close()
+    if back is None or back.results != outcome.results:
+        raise CheckFailed("a send kept in a history file did not read back the same")
+    return f"SQLite {sqlite3.sqlite_version}; the history is kept in {default_path()}"
+
+
 CHECKS: list[Check] = [
     Check("imports", check_imports),
     Check("qt", check_qt),
     Check("keyring", check_keyring),
     Check("tls", check_tls),
     Check("round-trip", check_round_trip),
+    Check("history", check_history),
 ]
 
 

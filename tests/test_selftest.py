@@ -24,7 +24,7 @@ from tests.secret_service import DBusSession, SecretServiceSession, StoredItem
 PLANTED_KEY = "plantedWriteKey0123456789abcdefAB"
 PLANTED_TOKEN = "sgp_plantedTokenForTheSelfTest0123456789"
 
-CHECK_NAMES = ["imports", "qt", "keyring", "tls", "round-trip"]
+CHECK_NAMES = ["imports", "qt", "keyring", "tls", "round-trip", "history"]
 
 
 def run_checks() -> tuple[int, list[str]]:
@@ -60,7 +60,7 @@ def test_everything_in_place_passes(qtbot: QtBot, secret_service: SecretServiceS
     assert [line[:5] for line in lines[1:-1]] == ["ok   "] * len(CHECK_NAMES)
     assert [line[5:].split(":")[0] for line in lines[1:-1]] == CHECK_NAMES
     assert "GNOME Keyring" in lines[3]
-    assert lines[-1].startswith("Self-test passed: 5 checks in ")
+    assert lines[-1].startswith("Self-test passed: 6 checks in ")
 
 
 @pytest.mark.keyring
@@ -73,8 +73,8 @@ def test_no_keyring_fails_with_the_reason_and_a_fix(
     keyring_line = next(line for line in lines if "keyring" in line.split(":")[0])
     assert keyring_line.startswith("FAIL keyring: No system keyring was found")
     assert "GNOME Keyring or KWallet" in keyring_line
-    assert lines[-1].startswith("Self-test FAILED: 1 of 5 checks (keyring) in ")
-    assert sum(line.startswith("ok   ") for line in lines) == 4
+    assert lines[-1].startswith("Self-test FAILED: 1 of 6 checks (keyring) in ")
+    assert sum(line.startswith("ok   ") for line in lines) == len(CHECK_NAMES) - 1
 
 
 class RecordingKeyring(SecretService.Keyring):
@@ -320,6 +320,32 @@ def test_round_trip_failure_says_what_the_sandbox_answered(
     assert lines[1].startswith(
         "FAIL round-trip: sending one event to the local sandbox failed (503)"
     )
+
+
+def test_history_keeps_a_send_in_a_file_of_its_own() -> None:
+    from app.history.store import HistoryStore, default_path
+
+    detail = selftest.check_history()
+
+    assert detail.startswith("SQLite 3.")
+    assert str(default_path()) in detail
+    assert not default_path().exists(), "the user's own history is not touched"
+    assert HistoryStore().count() == 0
+
+
+def test_a_history_that_cannot_be_written_fails_the_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.history.store import HistoryStore, HistoryUnavailable
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise HistoryUnavailable("The disk is full, so the send history cannot be written.")
+
+    monkeypatch.setattr(HistoryStore, "record", refuse)
+    only(monkeypatch, "history")
+
+    code, lines = run_checks()
+
+    assert code == 1
+    assert lines[1] == "FAIL history: The disk is full, so the send history cannot be written."
 
 
 def test_a_crashing_check_is_a_failure_with_its_location(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,6 +13,9 @@ from app.ui.app import EXIT_AFTER_PAINT_ENV
 
 HEAVY = (
     "httpx",
+    # The send history (SQLite): read on a worker once a view asks for it.
+    "sqlite3",
+    "app.history",
     "keyring",
     "uuid",
     "app.keystore",
