@@ -247,6 +247,24 @@ def test_keeping_the_last_n_sends(store: HistoryStore, sandbox: Sandbox) -> None
     assert store.get(ids[2]) is None  # its details went with it
 
 
+def test_the_count_of_every_send_stays_true_through_every_change(
+    store: HistoryStore, sandbox: Sandbox
+) -> None:
+    outcome = _send(sandbox, 1)
+
+    def counted() -> int:
+        return len(list(store.details()))
+
+    ids = [_keep(store, outcome) for _ in range(6)]
+    store.delete(ids[2])
+    assert store.count() == counted() == 5
+    store.retention = Retention(KeepMode.SENDS, 4)
+    _keep(store, outcome)
+    assert store.count() == counted() == 4
+    store.clear()
+    assert store.count() == counted() == 0
+
+
 def test_keeping_n_days(store: HistoryStore, sandbox: Sandbox) -> None:
     outcome = _send(sandbox, 1)
     old = _keep(store, outcome, datetime.now(UTC) - timedelta(days=8))

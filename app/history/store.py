@@ -371,11 +371,12 @@ class HistoryStore:
         if keep.mode is KeepMode.DAYS:
             cutoff = datetime.now(UTC) - timedelta(days=keep.amount)
             return db.execute("DELETE FROM sends WHERE started_at < ?", (_stamp(cutoff),)).rowcount
-        # The newest `amount` stay: the first id past them, and every older one, go.
+        # The newest `amount` stay: as many of the oldest as there are over that go.
+        over = int(db.execute("SELECT sends FROM tally").fetchone()[0]) - keep.amount
+        if over <= 0:
+            return 0
         return db.execute(
-            "DELETE FROM sends WHERE id <= "
-            "(SELECT id FROM sends ORDER BY id DESC LIMIT 1 OFFSET ?)",
-            (keep.amount,),
+            "DELETE FROM sends WHERE id IN (SELECT id FROM sends ORDER BY id LIMIT ?)", (over,)
         ).rowcount
 
     # --- reading -----------------------------------------------------------------------------
@@ -397,7 +398,12 @@ class HistoryStore:
 
     def count(self, where: HistoryFilter | None = None) -> int:
         clause, values = (where or HistoryFilter()).where()
-        query = f"SELECT count(*) FROM sends WHERE {clause}"
+        # Every send: the tally has the number at once.
+        query = (
+            "SELECT sends FROM tally"
+            if clause == "1"
+            else f"SELECT count(*) FROM sends WHERE {clause}"
+        )
         return int(self._call(lambda db: db.execute(query, values).fetchone()[0]))
 
     def get(self, send_id: int) -> SendDetail | None:
