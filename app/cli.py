@@ -1,16 +1,18 @@
-"""The headless commands — send, sandbox, key, token, source — over the same core the GUI uses.
+"""The headless commands — send, sandbox, key, token, source, history — over the same core the
+GUI uses.
 
-The grammar is in app.cli_parser; token, source and send --confirm are in their own modules,
-loaded only when their command runs.
+The grammar is in app.cli_parser; token, source, history and send --confirm are in their own
+modules, loaded only when their command runs (the history's SQLite only then, too).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from app import APP_NAME
@@ -31,6 +33,7 @@ from app.sending import SendSetupError, check_visitor_id
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from app.cli_history import SendHistory
     from app.segment.endpoint import Endpoint
     from app.segment.result import Attempt, SendResult
     from app.segment.retry import RetryPolicy
@@ -41,6 +44,12 @@ BODY_PREVIEW_CHARS = 300
 
 # A command: the parsed arguments, standard input and output, and the secrets it has read.
 Command = Callable[[argparse.Namespace, TextIO | None, TextIO, list[str]], int]
+# The commands in modules of their own, imported only when they run: (module, function).
+OWN_MODULES = {
+    "token": ("app.cli_token", "run_token"),
+    "source": ("app.cli_source", "run_source"),
+    "history": ("app.cli_history", "run_history"),
+}
 
 
 def run(argv: Sequence[str], stdin: TextIO | None = None, out: TextIO | None = None) -> int:
@@ -125,16 +134,11 @@ def _dispatch(
         from app.segment.sandbox import serve
 
         return serve(args.host, args.port, out, chatlio_source=args.chatlio_source)
-    if args.command == "token":
-        from app.cli_token import run_token
-
-        return run_token(args, stdin, out, secrets)
-    if args.command == "source":
-        from app.cli_source import run_source
-
-        return run_source(args, stdin, out, secrets)
     commands: dict[str, Command] = {"send": _send, "key": _key}
     command = commands.get(args.command)
+    if args.command in OWN_MODULES:
+        module, name = OWN_MODULES[args.command]
+        command = getattr(importlib.import_module(module), name)
     if command is not None:
         return command(args, stdin, out, secrets)
     build_parser().print_help(out)
@@ -197,12 +201,41 @@ def _send(args: argparse.Namespace, stdin: TextIO | None, out: TextIO, secrets: 
             cancel.cancel()
             raise
         report.finish(outcome)
+        # Kept as soon as it is done, so a --confirm wait stopped with Ctrl-C loses only the
+        # count; that joins the send once Segment gave it.
+        history = None if args.no_history else stack.enter_context(_history(secrets, token))
+        if history is not None:
+            history.record(outcome, source=_source_name(args), started_at=started)
         if not args.confirm:
             return outcome.exit_code
         from app.cli_confirm import Confirm
 
-        confirmed = Confirm(args, out, secrets).run(outcome, target, started, token, sandbox)
+        confirm = Confirm(args, out, secrets)
+        confirmed = confirm.run(outcome, target, started, token, sandbox)
+        if history is not None:
+            history.attach(confirm.confirmation)
     return max(outcome.exit_code, confirmed)
+
+
+@contextlib.contextmanager
+def _history(secrets: list[str], token: tuple[str, str] | None) -> Iterator[SendHistory]:
+    """Where the send is kept; `secrets` (the key read) and the token are kept out of it."""
+    from app.cli_history import SendHistory
+
+    history = SendHistory([*secrets, *(token or ())[:1]])
+    try:
+        yield history
+    finally:
+        history.close()
+
+
+def _source_name(args: argparse.Namespace) -> str:
+    """The source the send is kept under: --source, else the default; the sandbox's own."""
+    from app.cli_parser import DEFAULT_SOURCE
+
+    if args.sandbox:
+        return "sandbox"
+    return (args.source or "").strip() or DEFAULT_SOURCE
 
 
 def _now() -> datetime:

@@ -39,13 +39,15 @@ def prepare(args: argparse.Namespace, secrets: list[str]) -> tuple[str, str] | N
 
 class Confirm:
     """Confirms one send and reports it: for a person on stdout (progress on a terminal's
-    stderr), or as one last JSON line `{"confirmation": …, "source": …}`."""
+    stderr), or as one last JSON line `{"confirmation": …, "source": …}`. Once run() has
+    ended, `confirmation` holds the count as reported (None if it was interrupted)."""
 
     def __init__(self, args: argparse.Namespace, out: TextIO, secrets: list[str]) -> None:
         self._args, self._out, self._secrets = args, out, secrets
         self._json = bool(args.json)
         self._progress = not self._json and sys.stderr.isatty()
         self._owner: KeyOwner | None = None
+        self.confirmation: Confirmation | None = None
 
     def run(
         self,
@@ -103,6 +105,7 @@ class Confirm:
 
     def _end(self, confirmation: Confirmation, *, said: bool = False) -> ExitCode:
         """The verdict, unless `said` already (a failure reported as it happened)."""
+        self.confirmation = confirmation
         owner = self._owner
         if self._json:
             line: dict[str, Any] = {"confirmation": confirmation.to_json(), "source": None}

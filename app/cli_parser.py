@@ -20,6 +20,9 @@ DEFAULT_SOURCE = "Chatlio"
 DEFAULT_WAIT = 180.0
 # As long as a person would sensibly wait at a terminal; Segment's own latency is about 30 s.
 MAX_WAIT = 3600.0
+# app.cli_history's default, stated here so that building the parser stays light.
+DEFAULT_HISTORY_LIMIT = 20
+MAX_LIMIT = 1_000_000_000
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -104,6 +107,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="tries per request, retries included (default 6, as Segment's libraries)",
     )
     send.add_argument(
+        "--no-history",
+        action="store_true",
+        help="do not keep this send in the send history ('history' lists what is kept)",
+    )
+    send.add_argument(
         "--timeout",
         type=_seconds,
         default=DEFAULT_DEADLINE,
@@ -145,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_token_parser(commands)
     _add_source_parser(commands)
+    _add_history_parser(commands)
     return parser
 
 
@@ -309,3 +318,47 @@ def _add_source_parser(commands: argparse._SubParsersAction[argparse.ArgumentPar
         sub.add_argument(
             "--verbose", "-v", action="store_true", help="add technical details to errors"
         )
+
+
+def _limit(text: str) -> int:
+    return _whole_number(text, 1, MAX_LIMIT, ", like 50")
+
+
+def _add_history_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    history = commands.add_parser(
+        "history",
+        help="list, export or clear the sends kept in the send history",
+        description="Every send, from the app and from 'send' (unless given --no-history), is "
+        "kept in the send history on this computer, with the requests as sent (the write key "
+        "and the token never) and the answers. With no action: the newest sends, one per "
+        "line. Exit 0 when it could be read, 1 when not, 2 for usage errors.",
+    )
+    history.add_argument(
+        "--limit",
+        type=_limit,
+        default=None,
+        metavar="N",
+        help=f"list the newest N sends (default {DEFAULT_HISTORY_LIMIT})",
+    )
+    history.add_argument("--json", action="store_true", help="one JSON object per send per line")
+    actions = history.add_subparsers(dest="history_command", metavar="[ACTION]")
+    export = actions.add_parser(
+        "export",
+        help="write every kept send to a file, as HAR or as JSON lines",
+        description="Write every kept send, oldest first, to FILE ('-' for standard output). "
+        "HAR 1.2 has one entry per HTTP try, for a browser's network tools or a HAR viewer; "
+        "JSON lines have one object per send, with every result, for scripts. The file is "
+        "written whole or not at all, readable by you only.",
+    )
+    kind = export.add_mutually_exclusive_group(required=True)
+    kind.add_argument("--har", metavar="FILE", help="write HAR 1.2")
+    kind.add_argument("--jsonl", metavar="FILE", help="write one JSON object per send per line")
+    clear = actions.add_parser(
+        "clear",
+        help="delete every kept send",
+        description="Delete every kept send; the file keeps no trace of them. Asks first on a "
+        "terminal; without one, needs --yes.",
+    )
+    clear.add_argument(
+        "--yes", "-y", action="store_true", help="do not ask first (needed without a terminal)"
+    )
