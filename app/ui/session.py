@@ -152,6 +152,7 @@ class Session(QObject):
         self._last_send: SendRecord | None = None
         self._source_name: str | None = None  # a trial's, staged by the wizard
         self._history = history
+        self._history_of: Session | None = None  # a trial keeps its sends in this one's
         # Why the last send could not be kept in the history, in a sentence; "" when it was.
         self.history_problem = ""
         self._load_endpoint_setting()
@@ -289,7 +290,7 @@ class Session(QObject):
         trial._custom_endpoint = self._custom_endpoint
         trial._endpoint_from_command_line = self._endpoint_from_command_line
         trial._proxy, trial.retry = self._proxy, self.retry
-        trial._history = self.history_store()
+        trial._history_of = self  # one history, made when first asked for (not at start)
         trial.history_changed.connect(self.history_changed)  # the main window's pane follows
         return trial
 
@@ -320,6 +321,8 @@ class Session(QObject):
 
     def history_store(self) -> HistoryStore:
         """The send history; made on first use, opened by its first call (off the GUI)."""
+        if self._history_of is not None:
+            return self._history_of.history_store()
         with self._lock:
             if self._history is None:
                 from app.history.store import HistoryStore
