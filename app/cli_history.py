@@ -21,7 +21,7 @@ from app.history.export import (
     export_file,
 )
 from app.history.records import Face, Outcome, SendEntry
-from app.history.store import PAGE_SIZE, HistoryStore, HistoryUnavailable, KeepMode
+from app.history.store import PAGE_SIZE, HistoryStore, HistoryUnavailable, KeepMode, Retention
 from app.redaction import printable, scrub
 
 if TYPE_CHECKING:
@@ -58,6 +58,8 @@ def run_history(
             return _export(args, store, out)
         if action == "clear":
             return _clear(args, store, kept, stdin, out)
+        if action == "keep":
+            return _keep(args, store, kept, out)
         return _list(args, store, kept, out)
     except HistoryUnavailable as exc:
         print(printable(exc.message), file=sys.stderr)
@@ -111,7 +113,10 @@ def describe(entry: SendEntry) -> str:
 def _nothing_kept(store: HistoryStore) -> str:
     keep = store.retention
     if keep.mode is KeepMode.OFF:
-        return f"No sends are kept. {keep.describe()} It can be turned back on in the app."
+        return (
+            f"No sends are kept. {keep.describe()} It can be turned back on in the app's "
+            f"settings, or with '{PROG} history keep --sends 1000'."
+        )
     return (
         f"No sends are kept yet. Each send is kept here, from the app and from '{PROG} send' "
         f"(unless it is given --no-history). {keep.describe()}"
@@ -160,6 +165,39 @@ def _clear(
     deleted = store.clear()
     print(f"Deleted {'1 kept send' if deleted == 1 else f'{deleted:,} kept sends'}.", file=out)
     return ExitCode.OK
+
+
+# --- history keep [--sends N | --days N | --off] ------------------------------------------------
+
+
+def _keep(args: argparse.Namespace, store: HistoryStore, kept: int, out: TextIO) -> int:
+    if args.sends is not None:
+        wanted = Retention(KeepMode.SENDS, args.sends)
+    elif args.days is not None:
+        wanted = Retention(KeepMode.DAYS, args.days)
+    elif args.off:
+        wanted = Retention(KeepMode.OFF, 0)
+    else:
+        print(f"{store.retention.describe()} {_kept_now(kept)}", file=out)
+        return ExitCode.OK
+    store.retention = wanted
+    left = store.count()
+    gone, were = kept - left, "send was" if kept - left == 1 else "sends were"
+    if wanted.mode is KeepMode.OFF:
+        print(
+            f"{wanted.describe()} The {gone:,} kept {were} deleted." if gone else wanted.describe(),
+            file=out,
+        )
+        return ExitCode.OK
+    deleted = f" {gone:,} older {were} deleted." if gone else ""
+    print(f"{wanted.describe()}{deleted} {_kept_now(left)}", file=out)
+    return ExitCode.OK
+
+
+def _kept_now(count: int) -> str:
+    if not count:
+        return "No sends are kept now."
+    return f"{'1 send is' if count == 1 else f'{count:,} sends are'} kept now."
 
 
 # --- send: keeping the send ---------------------------------------------------------------------

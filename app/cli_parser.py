@@ -320,6 +320,11 @@ def _add_source_parser(commands: argparse._SubParsersAction[argparse.ArgumentPar
         )
 
 
+# The most history that can be asked for (the app's settings offer the same).
+MAX_KEPT_SENDS = 1_000_000
+MAX_KEPT_DAYS = 3650
+
+
 def _limit(text: str) -> int:
     return _whole_number(text, 1, MAX_LIMIT, ", like 50")
 
@@ -362,3 +367,24 @@ def _add_history_parser(commands: argparse._SubParsersAction[argparse.ArgumentPa
     clear.add_argument(
         "--yes", "-y", action="store_true", help="do not ask first (needed without a terminal)"
     )
+    keep = actions.add_parser(
+        "keep",
+        help="say, or set, how much history is kept",
+        description="With no option: how much history is kept now (the last 1,000 sends, "
+        "unless changed here or in the app's settings). A setting that keeps less deletes the "
+        "older sends at once; --off keeps none, and deletes those kept.",
+    )
+    amount = keep.add_mutually_exclusive_group()
+    amount.add_argument(
+        "--sends",
+        type=lambda text: _whole_number(text, 1, MAX_KEPT_SENDS, ", like 1000"),
+        metavar="N",
+        help=f"keep the last N sends (1 to {MAX_KEPT_SENDS:,})",
+    )
+    amount.add_argument(
+        "--days",
+        type=lambda text: _whole_number(text, 1, MAX_KEPT_DAYS, ", like 90"),
+        metavar="N",
+        help=f"keep the sends of the last N days (1 to {MAX_KEPT_DAYS:,})",
+    )
+    amount.add_argument("--off", action="store_true", help="keep no history")

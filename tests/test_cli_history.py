@@ -503,3 +503,51 @@ def test_the_key_and_the_token_are_never_kept_or_exported(
     assert SECRET_HIDDEN.encode() in folded["the database, log folded in"]
     assert leaks(secrets, folded) == []
     assert leaks(secrets, {p.name: p.read_bytes() for p in database.parent.iterdir()}) == []
+
+
+# --- history keep ---------------------------------------------------------------------------------
+
+
+def keep(*args: str) -> str:
+    out = io.StringIO()
+    assert cli.run(["history", "keep", *args], out=out) == 0
+    return out.getvalue().strip()
+
+
+def test_keep_says_and_sets_how_much_history_is_kept() -> None:
+    assert keep() == "The last 1,000 sends are kept. No sends are kept now."
+    for _ in range(3):
+        send_in_process()
+    assert keep("--sends", "2") == (
+        "The last 2 sends are kept. 1 older send was deleted. 2 sends are kept now."
+    )
+    assert kept().count() == 2
+    assert keep("--days", "30") == "Sends of the last 30 days are kept. 2 sends are kept now."
+    assert keep("--off") == "History is off: sends are not kept. The 2 kept sends were deleted."
+    send_in_process()
+    assert kept().count() == 0
+    assert keep() == "History is off: sends are not kept. No sends are kept now."
+    # The app reads the same setting from the same file.
+    from app.history.store import KeepMode
+
+    assert kept().retention.mode is KeepMode.OFF
+    keep("--sends", "1000")
+    send_in_process()
+    assert kept().count() == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--sends", "0"], "from 1 to 1000000"),
+        (["--days", "99999"], "from 1 to 3650"),
+        (["--sends", "5", "--off"], "not allowed with argument"),
+    ],
+)
+def test_keep_refuses_what_it_cannot_do(
+    args: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        cli.run(["history", "keep", *args], out=io.StringIO())
+    assert stopped.value.code == 2
+    assert said in capsys.readouterr().err

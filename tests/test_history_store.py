@@ -589,3 +589,16 @@ def test_send_again_has_the_same_properties_in_the_same_order_and_spacing(
     assert resent.ok
     old_ids = {r.message_id for r in outcome.results}
     assert not old_ids & {r.message_id for r in resent.results}  # Segment takes them as new
+
+
+def test_reading_every_send_stops_with_a_sentence_when_the_file_is_put_aside_meanwhile(
+    store: HistoryStore, sandbox: Sandbox
+) -> None:
+    outcome = _send(sandbox, 1)
+    for _ in range(4):
+        _keep(store, outcome)
+    reading = store.details(batch=2)
+    assert [next(reading).entry.id, next(reading).entry.id] == [1, 2]
+    store._set_aside("damaged")  # what a damaged page found by the next batch does
+    with pytest.raises(HistoryUnavailable, match="all that could be read"):
+        next(reading)

@@ -144,6 +144,7 @@ class HistoryStore:
         self.notice: str | None = None
         self._connection: sqlite3.Connection | None = None
         self._lock = threading.RLock()
+        self._files = 0  # one more each time a file is put aside: readers of the old one stop
 
     def __repr__(self) -> str:
         return f"HistoryStore({str(self.path)!r})"
@@ -207,6 +208,7 @@ class HistoryStore:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+        self._files += 1
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         aside = self.path.with_name(f"{self.path.stem}.{reason}-{stamp}{self.path.suffix}")
         for suffix in ("", "-wal", "-shm"):
@@ -419,9 +421,15 @@ class HistoryStore:
             f"SELECT {_ENTRY_COLUMNS}, {_DETAIL_COLUMNS} FROM {_JOINED} "
             f"WHERE ({clause}) AND id > ? ORDER BY id LIMIT ?"
         )
-        after = 0
+        after, first, files = 0, True, self._files
         while True:
             rows = self._call(partial(_fetch_all, query, [*values, after, batch]))
+            if first:
+                first, files = False, self._files  # opening may have put a file aside
+            elif self._files != files:
+                raise HistoryUnavailable(
+                    f"{self.notice} What was read before that is all that could be read."
+                )
             if not rows:
                 return
             for row in rows:
