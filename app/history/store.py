@@ -112,9 +112,13 @@ class HistoryFilter:
     since: datetime | None = None  # aware; sends that started at or after it
     until: datetime | None = None  # aware; sends that started before it
     text: str = ""  # in the summary, source, address, ids, events or confirmation
+    conversations: bool = False  # only sends that began with Started and ended with Ended
 
     def where(self) -> tuple[str, list[Any]]:
         clauses, values = [], []
+        if self.conversations:
+            clauses.append("events LIKE ?")
+            values.append("|Live Chat Conversation Started|%|Live Chat Conversation Ended|")
         if self.event:
             clauses.append("events LIKE ? ESCAPE '\\'")
             values.append(f"%|{_like(self.event)}|%")

@@ -79,7 +79,7 @@ class MainWindow(QMainWindow):
         header_row.addWidget(self._change_key)
         header_row.addWidget(setup)
 
-        self.panel = SendPanel(session)
+        self.panel = SendPanel(session, history=True)
         self.panel.key_requested.connect(self.ask_for_key)
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -118,6 +118,11 @@ class MainWindow(QMainWindow):
         send = bar.addMenu("Se&nd")
         send.addAction(self.panel.send_conversation_action)
         send.addAction(self.panel.stop_action)
+        send.addSeparator()
+        history = send.addAction("&History")
+        history.setObjectName("action_history")
+        history.setShortcut(QKeySequence("Ctrl+H"))
+        history.triggered.connect(self.show_history)
         help_menu = bar.addMenu("&Help")
         help_action = help_menu.addAction("&Help")
         help_action.setShortcuts(shortcuts(QKeySequence.StandardKey.HelpContents, "F1"))
@@ -135,6 +140,14 @@ class MainWindow(QMainWindow):
             (about, "action_about"),
         ):
             action.setObjectName(name)
+
+    @Slot()
+    def show_history(self) -> None:
+        """The History tab, with the list focused."""
+        tabs, pane = self.panel.tabs, self.panel.history
+        if tabs is not None and pane is not None:
+            tabs.setCurrentWidget(pane)
+            pane.focus_list()
 
     # --- the key -----------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSpinBox,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
     from app.segment.progress import SendProgress
     from app.segment.result import SendResult
     from app.sending import SendOutcome
+    from app.ui.history_pane import HistoryPane
     from app.ui.session import Session
 
 # clock is the confirmation's too (app.ui.confirm_words); this module names it as before.
@@ -131,8 +133,14 @@ class SendPanel(QWidget):
     key_requested = Signal()
 
     def __init__(
-        self, session: Session, parent: QWidget | None = None, pacing: Pacing | None = None
+        self,
+        session: Session,
+        parent: QWidget | None = None,
+        pacing: Pacing | None = None,
+        *,
+        history: bool = False,
     ) -> None:
+        """`history`: a History tab beside the test events (the main window has one)."""
         super().__init__(parent)
         self._session = session
         self._pacing = pacing or Pacing()
@@ -187,7 +195,21 @@ class SendPanel(QWidget):
         self.view.debugger_requested.connect(self.on_view_debugger_requested)
         self._splitter = QSplitter(Qt.Orientation.Horizontal)
         self._splitter.setObjectName("send_splitter")
-        self._splitter.addWidget(scroll)
+        left: QWidget = scroll
+        self.history: HistoryPane | None = None
+        self.tabs: QTabWidget | None = None
+        if history:
+            from app.ui.history_pane import HistoryPane
+
+            self.history = HistoryPane(session)
+            self.history.send_again_requested.connect(self.on_history_send_again_requested)
+            self.tabs = QTabWidget()
+            self.tabs.setObjectName("send_tabs")
+            self.tabs.setDocumentMode(True)
+            self.tabs.addTab(scroll, "Test events")
+            self.tabs.addTab(self.history, "History")
+            left = self.tabs
+        self._splitter.addWidget(left)
         self._splitter.addWidget(self.view)
         self._splitter.setStretchFactor(0, 1)
         self._splitter.setStretchFactor(1, 1)
@@ -195,8 +217,8 @@ class SendPanel(QWidget):
         state = session.settings.splitter(SPLITTER)
         if state is None or not self._splitter.restoreState(state):
             # Room for two columns of buttons; the answers get a little more (in proportion).
-            left = self._wide_width + scrollbar
-            self._splitter.setSizes([left, left * 6 // 5])
+            width = self._wide_width + scrollbar
+            self._splitter.setSizes([width, width * 6 // 5])
         self._splitter.splitterMoved.connect(self.on_splitter_moved)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -600,6 +622,10 @@ class SendPanel(QWidget):
     @Slot()
     def on_session_changed(self) -> None:
         self.refresh()
+
+    def on_history_send_again_requested(self, detail: SendDetail) -> None:
+        if not self.send_again(detail) and self.history is not None:
+            self.history.refresh()
 
     @Slot()
     def on_tick_timeout(self) -> None:

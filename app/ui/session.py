@@ -72,7 +72,8 @@ class SendRecord:
         entry = detail.entry
         record = cls(detail.visitor_id, detail.conversation_id, entry.sandbox, entry.total)
         record.results = list(detail.results)
-        record.summary, record.ended = entry.summary, True
+        when = entry.started_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        record.summary, record.ended = f"Sent {when} (from the history): {entry.summary}", True
         record.started_at, record.history_id = entry.started_at, entry.id
         if detail.confirmation is not None:
             try:
