@@ -128,11 +128,16 @@ class HistoryModel(QAbstractTableModel):
             return f"{when_text(entry.started_at)}: {entry.summary}"
         return None
 
-    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and not self._exhausted and not self._loading
+    # Not Qt's canFetchMore/fetchMore: views call those again before a page read on a worker
+    # has been laid out, and would read every page. The pane asks for more as it scrolls.
 
-    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
-        if self.canFetchMore(parent):
+    @property
+    def more_to_read(self) -> bool:
+        return self._started and not self._exhausted and not self._loading
+
+    def read_more(self) -> None:
+        """The next page, if there is one and none is being read."""
+        if self.more_to_read:
             self._load_page()
 
     # --- what the pane asks -------------------------------------------------------------------

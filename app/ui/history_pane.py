@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QEvent, QItemSelection, QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -233,11 +233,10 @@ class HistoryPane(QWidget):
         ):
             header.resizeSection(column, metrics.horizontalAdvance(sample) + 16)
         self._list.selectionModel().selectionChanged.connect(self.on_list_selection_changed)
-        delete = QAction(self._list)
-        delete.setShortcut(QKeySequence.StandardKey.Delete)
-        delete.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-        delete.triggered.connect(self.on_delete_clicked)
-        self._list.addAction(delete)
+        self._list.installEventFilter(self)  # the Delete key deletes the selected send
+        scrollbar = self._list.verticalScrollBar()
+        scrollbar.valueChanged.connect(self.read_more_if_near_the_end)
+        scrollbar.rangeChanged.connect(self.read_more_if_near_the_end)
 
         self._empty = QLabel()
         self._empty.setObjectName("history_empty")
@@ -310,6 +309,25 @@ class HistoryPane(QWidget):
         button.setObjectName(name)
         button.setAccessibleName(accessible)
         return button
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self._list
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.matches(QKeySequence.StandardKey.Delete)
+        ):
+            self.on_delete_clicked()
+            return True
+        return super().eventFilter(watched, event)
+
+    @Slot()
+    def read_more_if_near_the_end(self) -> None:
+        """Another page once the list is scrolled to within a screenful of its end (or when
+        what was read does not fill it)."""
+        scrollbar = self._list.verticalScrollBar()
+        if scrollbar.maximum() - scrollbar.value() <= max(scrollbar.pageStep(), 1):
+            self.model.read_more()
 
     # --- state ----------------------------------------------------------------------------------
 
@@ -457,6 +475,8 @@ class HistoryPane(QWidget):
     @Slot()
     def on_model_loaded(self) -> None:
         self.refresh()
+        # After Qt has laid the new rows out: does the list still end on screen?
+        QTimer.singleShot(0, self, self.read_more_if_near_the_end)
 
     @Slot(QItemSelection, QItemSelection)
     def on_list_selection_changed(self, _selected: QItemSelection, _old: QItemSelection) -> None:
