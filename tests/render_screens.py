@@ -52,6 +52,11 @@ def shoot(widget: QWidget, out: Path, name: str) -> list[Path]:
     return saved
 
 
+def record_summary(session: object) -> str:
+    record = getattr(session, "last_send", None)
+    return "" if record is None else str(record.summary)
+
+
 def render(out: Path, dark: bool) -> list[Path]:
     from keyring.backends import fail
 
@@ -115,6 +120,13 @@ def render(out: Path, dark: bool) -> list[Path]:
         while session.busy:
             settle(50)
         shots += shoot(window, out, "main-02-one-more")
+        window.show_history()
+        pane = window.panel.history
+        assert pane is not None
+        settle_until(lambda: pane.model.rowCount() == 2, "the kept sends")
+        window.show_history()  # the newest selected: it shows in the response view
+        settle_until(lambda: "(from the history)" in (record_summary(session)), "the kept send")
+        shots += shoot(window, out, "main-04-history")
 
         from app.ui.help import show_help
         from app.ui.settings_dialog import SettingsDialog

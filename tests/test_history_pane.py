@@ -327,3 +327,20 @@ def test_pages_arrive_as_the_list_scrolls(
     qtbot.waitUntil(lambda: pane.model.rowCount() == 80)
     assert not pane.model.more_to_read
     assert history_pane.keep_words(Retention(KeepMode.OFF, 0)).startswith("no history")
+
+
+def test_the_selection_survives_a_reload_without_taking_the_response_view_back(
+    qtbot: QtBot, session: Session, sandbox: Sandbox
+) -> None:
+    keep_sends(session.history_store(), sandbox, "conversation", "started")
+    window, pane = open_pane(qtbot, session)
+    wait_rows(qtbot, pane, 2)
+    select(qtbot, pane, 1)
+    with qtbot.waitSignal(session.history_changed, timeout=10_000):
+        window.panel.send_event("Live Chat Message Sent")  # a newer send, kept on top
+    fresh = session.last_send
+    qtbot.waitUntil(lambda: fresh is not None and fresh.ended)
+    wait_rows(qtbot, pane, 3)
+    view = child(pane, QTreeView, "history_list")
+    assert view.selectionModel().selectedRows()[0].row() == 2  # the same send, one row down
+    assert session.last_send is fresh, "the new send stays in the response view"

@@ -8,7 +8,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QItemSelection, QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelection,
+    QItemSelectionModel,
+    QObject,
+    Qt,
+    QTimer,
+    Signal,
+    Slot,
+)
 from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -159,6 +168,7 @@ class HistoryPane(QWidget):
         self._asked = 0  # one more per selection: an older read is not shown
         self._keep: Retention | None = None
         self._kept = 0
+        self._reselect: int | None = None  # the send to select again once a reload is read
         self.model = HistoryModel(session, self)
         self.model.counted.connect(self.on_model_counted)
         self.model.failed.connect(self.on_model_failed)
@@ -419,8 +429,12 @@ class HistoryPane(QWidget):
 
     def focus_list(self) -> None:
         self._list.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        if not self._list.currentIndex().isValid() and self.model.rowCount():
-            self._list.setCurrentIndex(self.model.index(0, 0))
+        if self._selected_id() is None and self.model.rowCount():
+            self._list.selectionModel().setCurrentIndex(
+                self.model.index(0, 0),
+                QItemSelectionModel.SelectionFlag.ClearAndSelect
+                | QItemSelectionModel.SelectionFlag.Rows,
+            )
 
     def _say(self, text: str) -> None:
         self._message.setText(text)
@@ -453,8 +467,26 @@ class HistoryPane(QWidget):
     @Slot()
     def on_session_history_changed(self) -> None:
         if not self.model.loading or self._keep is not None:
+            self._reselect = self._selected_id()
             self.model.reload()
         self.refresh()
+
+    def _restore_selection(self) -> None:
+        """After a reload, the send that was selected is again, if it is still listed; quietly,
+        so that it does not take the response view back from a newer send."""
+        send_id, self._reselect = self._reselect, None
+        row = -1 if send_id is None else self.model.row_of(send_id)
+        if row < 0:
+            return
+        selection = self._list.selectionModel()
+        selection.blockSignals(True)
+        selection.setCurrentIndex(
+            self.model.index(row, 0),
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows,
+        )
+        selection.blockSignals(False)
+        self._list.viewport().update()
 
     @Slot(int, int)
     def on_model_counted(self, matching: int, kept: int) -> None:
@@ -474,6 +506,8 @@ class HistoryPane(QWidget):
 
     @Slot()
     def on_model_loaded(self) -> None:
+        if self._reselect is not None:
+            self._restore_selection()
         self.refresh()
         # After Qt has laid the new rows out: does the list still end on screen?
         QTimer.singleShot(0, self, self.read_more_if_near_the_end)
