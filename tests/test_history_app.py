@@ -14,7 +14,7 @@ from app.history.records import Face, Outcome
 from app.history.store import HistoryStore, KeepMode, Retention, default_path
 from app.proof.arrival import Verdict
 from app.segment.sandbox import Sandbox
-from app.ui.session import Session
+from app.ui.session import SendRecord, Session
 from tests.gui_helpers import make_session
 from tests.test_confirm_gui import CONVERSATION, QUICK, make_panel, real_session, send
 from tests.test_history_store import PLANTED_KEY, PLANTED_TOKEN, secret_forms
@@ -149,11 +149,12 @@ def test_a_kept_send_shows_like_a_new_one(qtbot: QtBot, session: Session) -> Non
     assert detail is not None
     first = session.last_send
     assert first is not None
-    shown = session.show_kept(detail)
+    shown = SendRecord.from_history(detail)
+    session.show_kept(shown)
     assert session.last_send is shown
     assert shown is not first
     assert shown.results == first.results
-    assert shown.summary == first.summary
+    assert shown.summary.endswith(f"(from the history): {first.summary}")
     assert shown.ended
     assert shown.confirmation is not None
     assert shown.confirmation.verdict is Verdict.CONFIRMED

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPushButton, QTreeView
+from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPushButton, QTableView
 from pytestqt.qtbot import QtBot
 
 from app.chatlio import Conversation
@@ -79,7 +79,7 @@ def wait_rows(qtbot: QtBot, pane: HistoryPane, count: int) -> None:
 
 
 def select(qtbot: QtBot, pane: HistoryPane, row: int) -> None:
-    view = child(pane, QTreeView, "history_list")
+    view = child(pane, QTableView, "history_list")
     view.setCurrentIndex(pane.model.index(row, 0))
     qtbot.waitUntil(lambda: child(pane, QPushButton, "history_send_again").isEnabled())
 
@@ -177,7 +177,7 @@ def test_delete_takes_out_one_send_and_clear_all_asks_first(
     _window, pane = open_pane(qtbot, session)
     wait_rows(qtbot, pane, 3)
     select(qtbot, pane, 0)
-    view = child(pane, QTreeView, "history_list")
+    view = child(pane, QTableView, "history_list")
     view.setFocus()
     qtbot.keyClick(view, Qt.Key.Key_Delete)
     wait_rows(qtbot, pane, 2)
@@ -296,7 +296,7 @@ def test_the_store_is_never_used_on_the_gui_thread(
     select(qtbot, pane, 1)
     child(pane, QComboBox, "history_outcome").setCurrentIndex(1)
     wait_rows(qtbot, pane, 2)
-    view = child(pane, QTreeView, "history_list")
+    view = child(pane, QTableView, "history_list")
     view.setFocus()
     select(qtbot, pane, 0)
     qtbot.keyClick(view, Qt.Key.Key_Delete)
@@ -318,7 +318,7 @@ def test_pages_arrive_as_the_list_scrolls(
     _window, pane = open_pane(qtbot, session)
     qtbot.wait(200)  # the view asks for pages until it is full, and no more
     assert pane.model.rowCount() < 80, "not everything at once"
-    view = child(pane, QTreeView, "history_list")
+    view = child(pane, QTableView, "history_list")
     for _ in range(40):
         view.scrollToBottom()
         qtbot.wait(20)
@@ -341,6 +341,6 @@ def test_the_selection_survives_a_reload_without_taking_the_response_view_back(
     fresh = session.last_send
     qtbot.waitUntil(lambda: fresh is not None and fresh.ended)
     wait_rows(qtbot, pane, 3)
-    view = child(pane, QTreeView, "history_list")
+    view = child(pane, QTableView, "history_list")
     assert view.selectionModel().selectedRows()[0].row() == 2  # the same send, one row down
     assert session.last_send is fresh, "the new send stays in the response view"

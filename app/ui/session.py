@@ -66,7 +66,8 @@ class SendRecord:
 
     @classmethod
     def from_history(cls, detail: SendDetail) -> SendRecord:
-        """A send the history kept, ended, as the response view shows a new one."""
+        """A send the history kept, ended, as the response view shows a new one (worker
+        threads too: reading the confirmation imports the Public API's code)."""
         from app.proof.arrival import Confirmation
 
         entry = detail.entry
@@ -258,13 +259,12 @@ class Session(QObject):
     def last_send(self) -> SendRecord | None:
         return self._last_send
 
-    def show_kept(self, detail: SendDetail) -> SendRecord:
-        """Show a send the history kept where the last send shows (not while one runs)."""
-        record = SendRecord.from_history(detail)
+    def show_kept(self, record: SendRecord) -> None:
+        """Show a send the history kept (SendRecord.from_history) where the last send shows;
+        not while a send runs."""
         if not self._busy:
             self._last_send = record
             self.changed.emit()
-        return record
 
     def begin_send(self, record: SendRecord) -> None:
         self._last_send = record
