@@ -194,6 +194,7 @@ def test_delete_takes_out_one_send_and_clear_all_asks_first(
 
     clear = child(pane, QPushButton, "history_clear")
     qtbot.waitUntil(clear.isEnabled)
+    qtbot.waitUntil(lambda: child(pane, QLabel, "history_count").text() == "2 sends kept")
     monkeypatch.setattr(ClearHistoryDialog, "ask", answer(False))
     qtbot.mouseClick(clear, Qt.MouseButton.LeftButton)
     assert asked == [2]
@@ -325,7 +326,7 @@ def test_pages_arrive_as_the_list_scrolls(
         if pane.model.rowCount() == 80:
             break
     qtbot.waitUntil(lambda: pane.model.rowCount() == 80)
-    assert not pane.model.more_to_read
+    qtbot.waitUntil(lambda: not pane.model.more_to_read)  # an empty page said it was all
     assert history_pane.keep_words(Retention(KeepMode.OFF, 0)).startswith("no history")
 
 

@@ -579,6 +579,7 @@ class HistoryPane(QWidget):
         )
 
     def _on_deleted(self, send_id: int, row: int) -> None:
+        self._kept = max(0, self._kept - 1)  # now, before the count is read again
         self.model.remove(send_id)
         if self._detail is not None and self._detail.entry.id == send_id:
             self._detail = None
