@@ -13,13 +13,6 @@ from typing import TYPE_CHECKING, TextIO
 from app.cli_parser import DEFAULT_HISTORY_LIMIT as DEFAULT_LIMIT
 from app.cli_support import PROG, UsageError, ask_yes_no
 from app.exit_codes import ExitCode
-from app.history.export import (
-    WRITERS,
-    ExportError,
-    Format,
-    entry_to_json,
-    export_file,
-)
 from app.history.records import Face, Outcome, SendEntry
 from app.history.store import PAGE_SIZE, HistoryStore, HistoryUnavailable, KeepMode, Retention
 from app.redaction import printable, scrub
@@ -78,6 +71,8 @@ def _list(args: argparse.Namespace, store: HistoryStore, kept: int, out: TextIO)
         if not args.json:
             print(_nothing_kept(store), file=out)
         return ExitCode.OK
+    from app.history.export import entry_to_json  # the export module only when it is used
+
     shown, before = 0, None
     while shown < limit:
         page = store.page(before=before, limit=min(PAGE_SIZE, limit - shown))
@@ -127,6 +122,8 @@ def _nothing_kept(store: HistoryStore) -> str:
 
 
 def _export(args: argparse.Namespace, store: HistoryStore, out: TextIO) -> int:
+    from app.history.export import WRITERS, ExportError, Format, export_file
+
     kind, target = (Format.HAR, args.har) if args.har is not None else (Format.JSONL, args.jsonl)
     if target == "-":
         written = WRITERS[kind](store.details(), out, None)

@@ -16,7 +16,7 @@ from PySide6.QtCore import (
 )
 
 from app.history.records import Outcome, SendEntry
-from app.history.store import PAGE_SIZE, HistoryFilter
+from app.history.store import HistoryFilter
 from app.ui.worker import run_in_background
 
 if TYPE_CHECKING:
@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 
 Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("When", "What", "Where")
+# Rows read per page: a screenful or three. Each page's rows are turned into text on a worker,
+# and a smaller page keeps that burst short (the GUI thread waits for the interpreter meanwhile).
+PAGE_SIZE = 100
 # After the events: how the send ended, in words (nothing when every event arrived).
 OUTCOME_WORDS = {
     Outcome.ARRIVED: "",
@@ -74,6 +77,24 @@ def where_text(entry: SendEntry) -> str:
     return f"{where} \u00b7 command line" if entry.face.value == "cli" else where
 
 
+def row_texts(entry: SendEntry) -> tuple[str, ...]:
+    """What a row shows: its columns, then its tooltip and its accessible text."""
+    local = entry.started_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    tip = [f"{local} \u00b7 {where_text(entry)}", entry.summary]
+    if entry.confirmation:
+        tip.append(entry.confirmation)
+    when = when_text(entry.started_at)
+    return (when, what_text(entry), where_text(entry), "\n".join(tip), f"{when}: {entry.summary}")
+
+
+# Display: the column's text (-1); tooltip and accessible text: their place in row_texts().
+_ROLE_SLOTS: dict[int, int] = {
+    Qt.ItemDataRole.DisplayRole.value: -1,
+    Qt.ItemDataRole.ToolTipRole.value: len(COLUMNS),
+    Qt.ItemDataRole.AccessibleTextRole.value: len(COLUMNS) + 1,
+}
+
+
 class HistoryModel(QAbstractTableModel):
     """Kept sends matching a filter, newest first, a page at a time.
 
@@ -89,6 +110,7 @@ class HistoryModel(QAbstractTableModel):
         super().__init__(parent)
         self._session = session
         self._rows: list[SendEntry] = []
+        self._texts: list[tuple[str, ...]] = []  # row_texts() of each row, in the same order
         self._filter = HistoryFilter()
         self._generation = 0  # one more at each reload: pages of an older filter are dropped
         self._loading = False
@@ -109,24 +131,13 @@ class HistoryModel(QAbstractTableModel):
         return None
 
     def data(self, index: Index, role: int = 0) -> Any:
-        if not index.isValid() or index.row() >= len(self._rows):
+        # Qt asks for a dozen roles per cell at every paint: the texts are made once per row,
+        # on the worker that read it, and every other role is answered before any lookup.
+        slot = _ROLE_SLOTS.get(role)
+        if slot is None or not index.isValid() or index.row() >= len(self._texts):
             return None
-        entry = self._rows[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return (
-                when_text(entry.started_at),
-                what_text(entry),
-                where_text(entry),
-            )[index.column()]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            local = entry.started_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-            lines = [f"{local} \u00b7 {where_text(entry)}", entry.summary]
-            if entry.confirmation:
-                lines.append(entry.confirmation)
-            return "\n".join(lines)
-        if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"{when_text(entry.started_at)}: {entry.summary}"
-        return None
+        texts = self._texts[index.row()]
+        return texts[index.column()] if slot < 0 else texts[slot]
 
     # Not Qt's canFetchMore/fetchMore: views call those again before a page read on a worker
     # has been laid out, and would read every page. The pane asks for more as it scrolls.
@@ -162,7 +173,7 @@ class HistoryModel(QAbstractTableModel):
         self._generation += 1
         self._started, self._loading, self._exhausted = True, False, False
         self.beginResetModel()
-        self._rows = []
+        self._rows, self._texts = [], []
         self.endResetModel()
         self._load_page()
         self._count()
@@ -173,6 +184,7 @@ class HistoryModel(QAbstractTableModel):
         if row >= 0:
             self.beginRemoveRows(QModelIndex(), row, row)
             del self._rows[row]
+            del self._texts[row]
             self.endRemoveRows()
         self._count()
 
@@ -184,14 +196,17 @@ class HistoryModel(QAbstractTableModel):
         store = self._session.history_store()
         self._loading = True
         run_in_background(
-            lambda _report: store.page(where, before=before, limit=PAGE_SIZE),
+            lambda _report: [
+                (entry, row_texts(entry))
+                for entry in store.page(where, before=before, limit=PAGE_SIZE)
+            ],
             lambda page: self._on_page(generation, page),
             lambda error: self._on_failed(generation, error),
             name="history-page",
             owner=self,
         )
 
-    def _on_page(self, generation: int, page: list[SendEntry]) -> None:
+    def _on_page(self, generation: int, page: list[tuple[SendEntry, tuple[str, ...]]]) -> None:
         if generation != self._generation:
             return
         self._loading = False
@@ -199,7 +214,8 @@ class HistoryModel(QAbstractTableModel):
         if page:
             first = len(self._rows)
             self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
-            self._rows.extend(page)
+            self._rows.extend(entry for entry, _texts in page)
+            self._texts.extend(texts for _entry, texts in page)
             self.endInsertRows()
         self.loaded.emit()
 

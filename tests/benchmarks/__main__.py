@@ -1,7 +1,8 @@
 """Run the benchmarks, print the table, write build/benchmarks/results.json (and results.md).
 
     scripts/bench                      everything (about two minutes on 2 cores)
-    scripts/bench --only start wire    some of it
+    scripts/bench --only start wire    some of it (groups: start gui wire send sandbox
+                                       history package)
     scripts/bench --quick              fewer repeats, to check that it runs
 
 Never a pass/fail gate: the exit status is 0 whatever the figures, unless --strict is given.
@@ -17,6 +18,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tests.benchmarks import (
+    history_core,
+    history_gui,
     package_size,
     responsiveness,
     sandbox_load,
@@ -26,7 +29,7 @@ from tests.benchmarks import (
 )
 from tests.benchmarks.common import APP_ROOT_ENV, RESULTS_DIR, TIMES, Row, machine_info
 
-GROUPS = ("start", "gui", "wire", "send", "sandbox", "package")
+GROUPS = ("start", "gui", "wire", "send", "sandbox", "history", "package")
 
 
 def _prepare_environment() -> None:
@@ -169,6 +172,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         sandbox_rounds = max(2, args.rounds // 5)
         say(f"Sandbox under load: {sandbox_rounds} interleaved 2 s rounds per side, then memory")
         rows += sandbox_load.run(sandbox_rounds, 2.0, say)
+    if "history" in args.only:
+        say("Send history: 100,000 sends against none (start, record, export, the History tab)")
+        rows += history_core.run(args.quick, say)
+        rows += history_gui.run(args.gui_repeats, say)
     if "package" in args.only:
         rows += package_size.run(args.onefolder, args.deb, args.naive_onefolder, args.naive_deb)
 

@@ -90,7 +90,13 @@ def scenario(monitor: TickMonitor, stacks: bool = False) -> dict[str, Any]:
     ticks = monitor.ticks
     browsing = [b - a for a, b in itertools.pairwise(ticks) if b <= filtered_at]
     opening = [b - a for a, b in itertools.pairwise(ticks) if b > filtered_at]
+    phases, begin = {}, ticks[0]
+    for end, label in monitor.moments:
+        gaps = [b - a for a, b in itertools.pairwise(ticks) if begin < b <= end]
+        phases[label] = round(max(gaps, default=0.0) * 1000, 2)
+        begin = end
     return {
+        "phase_max_gap_ms": phases,
         "rows_after_scrolling": rows_scrolled,
         # Scrolling, searching and filtering: the target.
         "browse_max_gap_ms": round(max(browsing, default=0.0) * 1000, 2),
