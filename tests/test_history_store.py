@@ -602,3 +602,85 @@ def test_reading_every_send_stops_with_a_sentence_when_the_file_is_put_aside_mea
     store._set_aside("damaged")  # what a damaged page found by the next batch does
     with pytest.raises(HistoryUnavailable, match="all that could be read"):
         next(reading)
+
+
+def test_keeping_n_days_holds_when_the_history_is_only_read(
+    store: HistoryStore, sandbox: Sandbox
+) -> None:
+    _keep(store, _send(sandbox, 1), datetime.now(UTC) - timedelta(days=3))
+    store.retention = Retention(KeepMode.DAYS, 7)
+    store.close()
+    with sqlite3.connect(store.path) as db:  # as if 5 days went by with nothing recorded
+        db.execute(
+            "UPDATE sends SET started_at = ?",
+            ((datetime.now(UTC) - timedelta(days=8)).isoformat(timespec="microseconds"),),
+        )
+    assert HistoryStore(store.path).count() == 0
+
+
+def test_two_faces_opening_a_new_file_at_once_both_keep_their_send(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    path = tmp_path / "history.sqlite3"
+    outcome = _send(sandbox, 1)
+    stores = [HistoryStore(path) for _ in range(4)]
+    kept: list[int | None] = []
+    errors: list[BaseException] = []
+
+    def record(store: HistoryStore) -> None:
+        try:
+            kept.append(
+                store.record(outcome, source="s", face=Face.CLI, started_at=datetime.now(UTC))
+            )
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=record, args=(store,)) for store in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert len(kept) == 4
+    assert HistoryStore(path).count() == 4
+
+
+def test_a_full_disk_is_said_as_such_and_loses_nothing(
+    store: HistoryStore, sandbox: Sandbox
+) -> None:
+    outcome = _send(sandbox)
+    _keep(store, outcome)
+    page_count = store._call(lambda db: db.execute("PRAGMA page_count").fetchone()[0])
+    store._call(lambda db: db.execute(f"PRAGMA max_page_count = {page_count}"))
+    problems = []
+    for _ in range(50):
+        try:
+            _keep(store, outcome)
+        except HistoryUnavailable as exc:
+            problems.append(exc.message)
+            break
+    assert problems == ["The disk is full, so the send history cannot be written."]
+    store.close()
+    assert HistoryStore(store.path).count() >= 1
+
+
+def test_a_key_given_as_the_visitor_id_is_not_kept(store: HistoryStore, sandbox: Sandbox) -> None:
+    conversation = Conversation(visitor_id=PLANTED_KEY)
+    outcome = send_test_events(
+        Target.sandbox(sandbox),
+        conversation.events()[:1],
+        Visitor(PLANTED_KEY),
+        conversation_id=PLANTED_KEY,
+    )
+    store.record(
+        outcome, source="s", face=Face.APP, started_at=datetime.now(UTC), secrets=[PLANTED_KEY]
+    )
+    store.close()
+    written = b"".join(
+        Path(f"{store.path}{suffix}").read_bytes()
+        for suffix in ("", "-wal")
+        if Path(f"{store.path}{suffix}").exists()
+    )
+    for form in secret_forms(PLANTED_KEY):
+        assert form not in written, form
+        assert form.lower() not in written, form  # the search column is lower case

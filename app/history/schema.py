@@ -68,16 +68,19 @@ def version(connection: sqlite3.Connection) -> int:
 def migrate(connection: sqlite3.Connection, migrations: list[str] | None = None) -> None:
     """Apply what `connection`'s file lacks, each step in its own transaction."""
     steps = MIGRATIONS if migrations is None else migrations
-    current = version(connection)
-    for number in range(current, len(steps)):
+    for number in range(version(connection), len(steps)):
         connection.execute("BEGIN IMMEDIATE")
+        if version(connection) > number:  # another process applied it while this one waited
+            connection.execute("COMMIT")
+            continue
         try:
             # executescript would commit first; each statement runs inside this transaction.
             for statement in _statements(steps[number]):
                 connection.execute(statement)
             connection.execute(f"PRAGMA user_version = {number + 1}")
         except BaseException:
-            connection.execute("ROLLBACK")
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
             raise
         connection.execute("COMMIT")
 

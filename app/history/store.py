@@ -19,7 +19,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -201,6 +201,10 @@ class HistoryStore:
             connection.execute("PRAGMA secure_delete = ON")  # deleted sends leave no trace
             connection.execute("PRAGMA foreign_keys = ON")
             schema.migrate(connection)
+            # "N days" holds even when nothing is recorded; a file that cannot be written
+            # just now (busy, read-only) is still read.
+            with suppress(sqlite3.OperationalError), _transaction(connection):
+                self._apply(connection, self._retention(connection))
         except BaseException:
             connection.close()
             raise
@@ -213,12 +217,19 @@ class HistoryStore:
             self._connection.close()
             self._connection = None
         self._files += 1
-        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f")
         aside = self.path.with_name(f"{self.path.stem}.{reason}-{stamp}{self.path.suffix}")
-        for suffix in ("", "-wal", "-shm"):
-            source = Path(f"{self.path}{suffix}")
-            if source.exists():
-                os.replace(source, f"{aside}{suffix}")
+        try:
+            for suffix in ("", "-wal", "-shm"):
+                source = Path(f"{self.path}{suffix}")
+                if source.exists():
+                    os.replace(source, f"{aside}{suffix}")
+        except OSError as exc:
+            raise HistoryUnavailable(
+                f"The send history cannot be used (the file is damaged or from a newer version) "
+                f"and could not be put aside ({exc.strerror or 'not allowed'}). Move "
+                f"{self.path} away by hand; sends still work, they are not recorded."
+            ) from exc
         if reason == "newer":
             self.notice = (
                 f"The send history was written by a newer version of this app (history "
@@ -256,18 +267,21 @@ class HistoryStore:
         results = [result_to_json(result) for result in outcome.results]
         events = [result.event for result in outcome.results]
         summary, verdict = outcome.summary, outcome.verdict
-        search = " ".join(
-            [
-                summary,
-                source,
-                outcome.endpoint.base_url,
-                outcome.visitor.visitor_id,
-                outcome.conversation_id,
-                *events,
-                *(result.message_id for result in outcome.results),
-            ]
+        hidden = _hidden(secrets)
+        search = scrub(
+            " ".join(
+                [
+                    summary,
+                    source,
+                    outcome.endpoint.base_url,
+                    outcome.visitor.visitor_id,
+                    outcome.conversation_id,
+                    *events,
+                    *(result.message_id for result in outcome.results),
+                ]
+            ),
+            hidden,
         ).lower()
-        hidden = [*secrets, *(_url_encoded(s) for s in secrets)]
         row = {
             "started_at": _stamp(started_at),
             "face": face.value,
@@ -280,10 +294,10 @@ class HistoryStore:
             "arrived": outcome.arrived,
             "outcome": outcome_of(outcome.arrived, len(outcome.results), outcome.cancelled).value,
             "summary": scrub(summary, hidden),
-            "visitor_id": outcome.visitor.visitor_id,
-            "conversation_id": outcome.conversation_id,
+            "visitor_id": scrub(outcome.visitor.visitor_id, hidden),
+            "conversation_id": scrub(outcome.conversation_id, hidden),
             "as_user_id": int(outcome.visitor.as_user_id),
-            "search": scrub(search, hidden),
+            "search": search,
         }
         details = (
             scrub(verdict, hidden),
@@ -292,10 +306,10 @@ class HistoryStore:
         insert = f"INSERT INTO sends ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})"
 
         def write(db: sqlite3.Connection) -> int | None:
-            keep = self._retention(db)
-            if keep.mode is KeepMode.OFF:
-                return None
-            with _transaction(db):
+            with _transaction(db):  # the setting is read where another process cannot change it
+                keep = self._retention(db)
+                if keep.mode is KeepMode.OFF:
+                    return None
                 send_id = db.execute(insert, list(row.values())).lastrowid
                 db.execute(
                     "INSERT INTO send_details (send_id, verdict, results) VALUES (?, ?, ?)",
@@ -310,7 +324,7 @@ class HistoryStore:
         self, send_id: int, confirmation: Mapping[str, Any], secrets: Sequence[str] = ()
     ) -> None:
         """Segment's count for a recorded send (Confirmation.to_json())."""
-        hidden = [*secrets, *(_url_encoded(s) for s in secrets)]
+        hidden = _hidden(secrets)
         text = scrub(json.dumps(dict(confirmation), ensure_ascii=False), hidden)
         headline = scrub(str(confirmation.get("headline", "")), hidden)
 
@@ -340,8 +354,9 @@ class HistoryStore:
             with _transaction(db):
                 db.execute("DELETE FROM send_details")
                 count = db.execute("DELETE FROM sends").rowcount
-            db.execute("VACUUM")
-            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            with suppress(sqlite3.OperationalError):  # busy: secure_delete zeroed them anyway
+                db.execute("VACUUM")
+                db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             return count
 
         return self._call(write)
@@ -363,7 +378,8 @@ class HistoryStore:
                 )
                 deleted = self._apply(db, keep)
             if deleted:
-                db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                with suppress(sqlite3.OperationalError):
+                    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
         self._call(write)
 
@@ -506,7 +522,8 @@ def _transaction(db: sqlite3.Connection) -> Iterator[None]:
     try:
         yield
     except BaseException:
-        db.execute("ROLLBACK")
+        if db.in_transaction:  # SQLite rolls back by itself on a full disk, say
+            db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
 
@@ -520,10 +537,11 @@ def _like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _url_encoded(secret: str) -> str:
+def _hidden(secrets: Sequence[str]) -> list[str]:
+    """The secrets, and their URL-encoded forms (scrub() adds the base64 ones)."""
     from urllib.parse import quote
 
-    return quote(secret, safe="")
+    return [*secrets, *(quote(secret, safe="") for secret in secrets)]
 
 
 def _unavailable(exc: sqlite3.Error) -> str:

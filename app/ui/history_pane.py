@@ -170,6 +170,7 @@ class HistoryPane(QWidget):
         self._keep: Retention | None = None
         self._kept = 0
         self._reselect: int | None = None  # the send to select again once a reload is read
+        self._shown_problem = ""  # the session's history problem last shown
         self.model = HistoryModel(session, self)
         self.model.counted.connect(self.on_model_counted)
         self.model.failed.connect(self.on_model_failed)
@@ -195,7 +196,7 @@ class HistoryPane(QWidget):
         self._search = QLineEdit()
         self._search.setObjectName("history_search")
         self._search.setAccessibleName("Search the history")
-        self._search.setPlaceholderText("Search ids, sources, answers")
+        self._search.setPlaceholderText("Search ids, sources, summaries")
         self._search.setClearButtonEnabled(True)
         for combo in (self._event, self._outcome, self._date):
             combo.currentIndexChanged.connect(self.on_filter_changed)
@@ -434,8 +435,6 @@ class HistoryPane(QWidget):
         self._delete.setEnabled(self._selected_id() is not None)
         self._export.setEnabled(self._kept > 0)
         self._clear.setEnabled(self._kept > 0)
-        if session.history_problem:
-            self._say(session.history_problem)
 
     def focus_list(self) -> None:
         self._list.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -476,6 +475,13 @@ class HistoryPane(QWidget):
 
     @Slot()
     def on_session_history_changed(self) -> None:
+        problem = self._session.history_problem
+        if problem or self._message.text() == self._shown_problem:
+            self._say(problem)  # a send that could not be kept, or none since
+        self._shown_problem = problem
+        if self._keep is None and not self.model.loading:
+            self.load()  # the setting could not be read before: try again
+            return
         if not self.model.loading or self._keep is not None:
             self._reselect = self._selected_id()
             self.model.reload()
@@ -553,7 +559,7 @@ class HistoryPane(QWidget):
             return
         self._detail, record = read
         if self._session.busy:
-            self._say("A send is running: the selected send shows once it has ended.")
+            self._say("A send is running: select this send again once it has ended to see it.")
         else:
             self._session.show_kept(record)
         self.refresh()

@@ -88,6 +88,9 @@ def keep_in_history(
         )
     except HistoryUnavailable as exc:
         return None, f"{exc.message} This send was not kept in the history."
+    except Exception as exc:  # noqa: BLE001 - the send happened: keeping it must not undo that
+        log.error("The send was not kept in the history: %s", type(exc).__name__)
+        return None, "Something unexpected kept this send out of the history; it was sent."
     return kept, ""
 
 

@@ -155,6 +155,7 @@ class Session(QObject):
         self._source_name: str | None = None  # a trial's, staged by the wizard
         self._history = history
         self._history_of: Session | None = None  # a trial keeps its sends in this one's
+        self._history_lock = threading.Lock()
         # Why the last send could not be kept in the history, in a sentence; "" when it was.
         self.history_problem = ""
         self._load_endpoint_setting()
@@ -324,7 +325,7 @@ class Session(QObject):
         """The send history; made on first use, opened by its first call (off the GUI)."""
         if self._history_of is not None:
             return self._history_of.history_store()
-        with self._lock:
+        with self._history_lock:  # not self._lock: workers hold that while keyring loads
             if self._history is None:
                 from app.history.store import HistoryStore
 
