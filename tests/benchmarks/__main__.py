@@ -46,18 +46,21 @@ def _prepare_environment() -> None:
         os.environ["QT_QPA_PLATFORM"] = "xcb" if os.environ.get("DISPLAY") else "offscreen"
 
 
+def _digits(row: Row) -> int:
+    return {"s": 3, "ms": 1, "MB": 1}.get(row.unit, 2)
+
+
 def _value(row: Row, value: float | None) -> str:
     if value is None:
         return "—"
-    digits = {"s": 3, "ms": 1, "MB": 1}.get(row.unit, 2)
-    return f"{value:.{digits}f} {row.unit}"
+    return f"{value:.{_digits(row)}f} {row.unit}"
 
 
 def _versus(row: Row) -> str:
     if row.compare == "ratio" and row.ratio is not None:
         return f"{row.ratio:.2f}{TIMES}"
     if row.difference is not None:
-        return f"{row.difference:+.1f} {row.unit}"
+        return f"{row.difference:+.{_digits(row)}f} {row.unit}"
     return "—"
 
 
