@@ -13,7 +13,7 @@ from pathlib import Path
 
 from app.chatlio import Conversation
 from app.history.records import Face
-from app.history.store import HistoryStore
+from app.history.store import HistoryStore, KeepMode, Retention
 from app.segment.payload import Visitor
 from app.sending import Target, built_in_sandbox, send_test_events
 
@@ -23,6 +23,9 @@ def fill_history(path: Path, sends: int, seed: int = 13) -> Path:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     store = HistoryStore(path)
+    # Room for every send first: opening the file applies the setting, and the default (the
+    # last 1,000) would delete the rest the next time it is opened.
+    store.retention = Retention(KeepMode.SENDS, max(1_000_000, sends))
     conversation = Conversation()
     with built_in_sandbox() as sandbox:
         target = Target.sandbox(sandbox)
