@@ -17,11 +17,16 @@ class PropertySpec:
     name: str
     json_type: JsonType
     description: str
+    optional: bool = False  # the spec shows it in its examples but does not list it
 
 
 @dataclass(frozen=True)
 class EventSpec:
-    """One Live Chat event: its exact Segment name and the properties Chatlio sends with it."""
+    """One Live Chat event: its exact Segment name and the properties the Live Chat spec gives it.
+
+    The spec lists the same properties for all four events; which of them Chatlio really sends
+    on which event is not public, so a validator of real events also accepts a leaner shape.
+    """
 
     name: str
     description: str
@@ -51,31 +56,40 @@ PROPERTIES: dict[str, PropertySpec] = {
             "string",
             "Chatlio's ID for the message (not Segment's own messageId).",
         ),
+        PropertySpec(
+            "message_body",
+            "string",
+            "The text of the message. Optional: the Live Chat spec's examples send it.",
+            optional=True,
+        ),
     )
 }
 
-_AGENT = ("agent_id", "agent_name", "agent_username")
+# The Live Chat spec (segment-docs src/connections/spec/live-chat.md) gives every event the same
+# six properties; its examples add message_body.
+_SPEC_PROPERTIES = tuple(PROPERTIES)
 
 CONVERSATION_STARTED = EventSpec(
     "Live Chat Conversation Started",
     "A conversation began: the visitor sent their first message.",
-    (*_AGENT, "conversation_id"),
+    _SPEC_PROPERTIES,
 )
 CONVERSATION_ENDED = EventSpec(
     "Live Chat Conversation Ended",
     "The visitor or the agent ended the conversation.",
-    (*_AGENT, "conversation_duration", "conversation_id"),
+    _SPEC_PROPERTIES,
 )
 MESSAGE_SENT = EventSpec(
     "Live Chat Message Sent",
     "The visitor sent a message to the agent.",
-    (*_AGENT, "conversation_id", "message_id"),
+    _SPEC_PROPERTIES,
 )
 MESSAGE_RECEIVED = EventSpec(
     "Live Chat Message Received",
     "The visitor received a message from the agent.",
-    (*_AGENT, "conversation_id", "message_id"),
+    _SPEC_PROPERTIES,
 )
+MESSAGE_EVENTS = (MESSAGE_SENT, MESSAGE_RECEIVED)
 
 EVENTS: tuple[EventSpec, ...] = (
     CONVERSATION_STARTED,
@@ -127,13 +141,22 @@ class Agent:
         }
 
 
+MESSAGE_BODIES = (
+    "Hi! Is this chat working? (a test message from Chatlio Segment Setup)",
+    "Hello, yes: this is a test answer from the agent.",
+    "Great, thanks.",
+    "You're welcome. Ending the test conversation now.",
+)
+
+
 @dataclass(frozen=True)
 class Conversation:
     """A realistic test conversation; every value can be replaced (`dataclasses.replace`).
 
     The visitor writes first, the agent answers, they exchange messages a few seconds apart,
-    then the conversation ends. Each message has its own `message_id`; the Ended event carries
-    the whole-second duration from start to end.
+    then the conversation ends. As in the Live Chat spec's examples, every event carries
+    `conversation_duration` as a running count of whole seconds since the start (Started 0,
+    Ended the whole length) and its own `message_id`; the messages carry their `message_body`.
     """
 
     visitor_id: str = field(default_factory=lambda: new_id("test-visitor"))
@@ -144,22 +167,40 @@ class Conversation:
     # Seconds after the start at which messages go back and forth: (seconds, sent_by_visitor).
     exchange: tuple[tuple[int, bool], ...] = ((0, True), (14, False), (41, True), (63, False))
     ended_after: int = 75
+    # The messages' texts, in turn (repeated when the exchange is longer).
+    bodies: tuple[str, ...] = MESSAGE_BODIES
 
     def events(self) -> list[TestEvent]:
         """The whole conversation in order: Started, the messages, Ended."""
-        agent = self.agent.properties()
-        base = {**agent, "conversation_id": self.conversation_id}
         start = self.started_at or datetime.now(UTC) - timedelta(seconds=self.ended_after)
-        events = [TestEvent(CONVERSATION_STARTED.name, dict(base), start)]
-        for number, (after, by_visitor) in enumerate(self.exchange, start=1):
-            spec = MESSAGE_SENT if by_visitor else MESSAGE_RECEIVED
-            message_id = f"{self.conversation_id}-msg-{number}"
-            when = start + timedelta(seconds=after)
-            events.append(TestEvent(spec.name, {**base, "message_id": message_id}, when))
-        ended = start + timedelta(seconds=self.ended_after)
-        duration = {"conversation_duration": int(self.ended_after)}
-        events.append(TestEvent(CONVERSATION_ENDED.name, {**base, **duration}, ended))
-        return events
+        moments = [
+            (CONVERSATION_STARTED, 0, ""),
+            *(
+                (MESSAGE_SENT if by_visitor else MESSAGE_RECEIVED, after, self._body(number))
+                for number, (after, by_visitor) in enumerate(self.exchange)
+            ),
+            (CONVERSATION_ENDED, self.ended_after, ""),
+        ]
+        return [
+            TestEvent(
+                spec.name, self._properties(number, after, body), start + timedelta(seconds=after)
+            )
+            for number, (spec, after, body) in enumerate(moments)
+        ]
+
+    def _properties(self, number: int, after: int, body: str) -> dict[str, Any]:
+        properties: dict[str, Any] = {
+            **self.agent.properties(),
+            "conversation_duration": int(after),
+            "conversation_id": self.conversation_id,
+            "message_id": f"{self.conversation_id}-msg-{number}",
+        }
+        if body:
+            properties["message_body"] = body
+        return properties
+
+    def _body(self, number: int) -> str:
+        return self.bodies[number % len(self.bodies)] if self.bodies else ""
 
     def event(self, name: str) -> TestEvent:
         """The first event called `name` in this conversation: one event sent on its own."""

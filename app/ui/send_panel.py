@@ -456,7 +456,8 @@ class SendPanel(QWidget):
     def single_event(self, name: str) -> TestEvent:
         """One event of `name` with exactly the properties shown in the form."""
         spec = EVENTS_BY_NAME[name]
-        properties = {p: self._value(p) for p in spec.properties}
+        values = {p: self._value(p) for p in spec.properties}
+        properties = {p: v for p, v in values.items() if v != "" or not PROPERTIES[p].optional}
         return TestEvent(name, properties, datetime.now(UTC))
 
     # --- sending ----------------------------------------------------------------------------
