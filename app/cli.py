@@ -49,6 +49,7 @@ OWN_MODULES = {
     "token": ("app.cli_token", "run_token"),
     "source": ("app.cli_source", "run_source"),
     "history": ("app.cli_history", "run_history"),
+    "validate": ("app.cli_validate", "run_validate"),
 }
 
 

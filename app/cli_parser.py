@@ -154,7 +154,32 @@ def build_parser() -> argparse.ArgumentParser:
     _add_token_parser(commands)
     _add_source_parser(commands)
     _add_history_parser(commands)
+    _add_validate_parser(commands)
     return parser
+
+
+def _add_validate_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    validate = commands.add_parser(
+        "validate",
+        help="check real Live Chat events (as Segment's Source Debugger shows them)",
+        description="Check events against Segment's Live Chat spec and the rules of Segment "
+        "and its warehouses: the exact event names, conversation_duration a whole number, a "
+        "visitor id, the ids each event needs, Segment's size limits, messageId and the "
+        "timestamps. Give one event, a JSON list of events, JSON lines or a /v1/batch body: "
+        "what the Source Debugger's Raw view shows. Prints one sentence per problem, with what "
+        "it causes and the fix. Exit 0 when every event is clean, 1 when anything is wrong, 2 "
+        "when the file cannot be read.",
+    )
+    validate.add_argument(
+        "file",
+        nargs="?",
+        default=None,
+        metavar="FILE",
+        help="the file to check; - or nothing: standard input",
+    )
+    validate.add_argument(
+        "--json", action="store_true", help="the whole report as one JSON object, for scripts"
+    )
 
 
 def _seconds(text: str) -> float:
