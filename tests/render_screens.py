@@ -31,6 +31,17 @@ def settle_until(done: Callable[[], bool], what: str, seconds: float = 30.0) -> 
     raise RuntimeError(f"gave up waiting for {what}")
 
 
+# What a user might paste from the Source Debugger: one clean event, one with two problems.
+PASTED_EVENTS = "\n".join(
+    (
+        '{"type": "track", "event": "Live Chat Message Sent", "anonymousId": "v-1", '
+        '"properties": {"conversation_id": "c-1", "message_id": "m-1"}}',
+        '{"type": "track", "event": "Live chat message received", "anonymousId": "v-1", '
+        '"properties": {"conversation_id": "c-1", "message_id": "m-2", "agent_id": "U1", '
+        '"conversation_duration": "75"}}',
+    )
+)
+
 # Each shot's width in device-independent pixels, so that a test can tell the scale.
 WIDTHS: dict[Path, int] = {}
 
@@ -127,6 +138,12 @@ def render(out: Path, dark: bool) -> list[Path]:
         window.show_history()  # the newest selected: it shows in the response view
         settle_until(lambda: "(from the history)" in (record_summary(session)), "the kept send")
         shots += shoot(window, out, "main-04-history")
+        window.show_event_check()
+        check = window.panel.event_check
+        assert check is not None
+        check.editor.setPlainText(PASTED_EVENTS)
+        settle_until(lambda: not check.checking, "the check of the pasted events")
+        shots += shoot(window, out, "main-05-check-event")
 
         from app.ui.help import show_help
         from app.ui.settings_dialog import SettingsDialog

@@ -92,3 +92,18 @@ def test_a_write_key_in_the_input_is_never_printed(tmp_path: Path) -> None:
         result = run_cli("validate", *extra, str(path))
         assert result.returncode == 1
         assert KEY not in result.stdout + result.stderr
+
+
+def test_the_readme_example_prints_as_shown(tmp_path: Path) -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    section = readme.split("### `validate`", 1)[1]
+    block = section.split("```console\n", 1)[1].split("```", 1)[0]
+    lines = [line.removeprefix("  ") for line in block.rstrip().splitlines()]
+    assert lines[0] == "$ chatlio-segment-setup validate chatlio-events.jsonl"
+    events = spec_shaped()
+    events[1]["event"] = "Live chat message sent"  # our conversation's first message
+    path = tmp_path / "chatlio-events.jsonl"
+    path.write_text("\n".join(json.dumps(e) for e in events))
+    result = run_cli("validate", str(path))
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == lines[1:]

@@ -123,6 +123,10 @@ class MainWindow(QMainWindow):
         history.setObjectName("action_history")
         history.setShortcut(QKeySequence("Ctrl+H"))
         history.triggered.connect(self.show_history)
+        check = send.addAction("Check a real &event")
+        check.setObjectName("action_check_event")
+        check.setShortcut(QKeySequence("Ctrl+E"))
+        check.triggered.connect(self.show_event_check)
         help_menu = bar.addMenu("&Help")
         help_action = help_menu.addAction("&Help")
         help_action.setShortcuts(shortcuts(QKeySequence.StandardKey.HelpContents, "F1"))
@@ -148,6 +152,14 @@ class MainWindow(QMainWindow):
         if tabs is not None and pane is not None:
             tabs.setCurrentWidget(pane)
             pane.focus_list()
+
+    @Slot()
+    def show_event_check(self) -> None:
+        """The 'Check a real event' tab, with the paste box focused."""
+        tabs, pane = self.panel.tabs, self.panel.event_check
+        if tabs is not None and pane is not None:
+            tabs.setCurrentWidget(pane)
+            pane.focus_editor()
 
     # --- the key -----------------------------------------------------------------------------
 

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from app.segment.progress import SendProgress
     from app.segment.result import SendResult
     from app.sending import SendOutcome
+    from app.ui.event_check import EventCheckPane
     from app.ui.history_pane import HistoryPane
     from app.ui.session import Session
 
@@ -143,7 +144,8 @@ class SendPanel(QWidget):
         *,
         history: bool = False,
     ) -> None:
-        """`history`: a History tab beside the test events (the main window has one)."""
+        """`history`: History and 'Check a real event' tabs beside the test events (the main
+        window has them)."""
         super().__init__(parent)
         self._session = session
         self._pacing = pacing or Pacing()
@@ -200,8 +202,10 @@ class SendPanel(QWidget):
         self._splitter.setObjectName("send_splitter")
         left: QWidget = scroll
         self.history: HistoryPane | None = None
+        self.event_check: EventCheckPane | None = None
         self.tabs: QTabWidget | None = None
         if history:
+            from app.ui.event_check import EventCheckPane
             from app.ui.history_pane import HistoryPane
 
             self.history = HistoryPane(session)
@@ -211,6 +215,8 @@ class SendPanel(QWidget):
             self.tabs.setDocumentMode(True)
             self.tabs.addTab(scroll, "Test events")
             self.tabs.addTab(self.history, "History")
+            self.event_check = EventCheckPane(session)
+            self.tabs.addTab(self.event_check, "Check a real event")
             left = self.tabs
         self._splitter.addWidget(left)
         self._splitter.addWidget(self.view)
