@@ -50,6 +50,7 @@ OWN_MODULES = {
     "source": ("app.cli_source", "run_source"),
     "history": ("app.cli_history", "run_history"),
     "validate": ("app.cli_validate", "run_validate"),
+    "sql": ("app.cli_sql", "run_sql"),
 }
 
 

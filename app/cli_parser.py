@@ -155,7 +155,59 @@ def build_parser() -> argparse.ArgumentParser:
     _add_source_parser(commands)
     _add_history_parser(commands)
     _add_validate_parser(commands)
+    _add_sql_parser(commands)
     return parser
+
+
+# app.warehouse_sql's names, stated here so that building the parser stays light (a test checks
+# that they agree).
+WAREHOUSES = {"postgres": "PostgreSQL", "redshift": "Redshift", "snowflake": "Snowflake",
+              "bigquery": "BigQuery"}  # fmt: skip
+_WAREHOUSE_ALIASES = {"postgresql": "postgres", "pg": "postgres", "bq": "bigquery"}
+DEFAULT_SCHEMA = "chatlio"
+
+
+def _warehouse(text: str) -> str:
+    key = text.strip().lower()
+    key = _WAREHOUSE_ALIASES.get(key, key)
+    if key not in WAREHOUSES:
+        raise argparse.ArgumentTypeError(f"must be one of {', '.join(WAREHOUSES)}")
+    return key
+
+
+def _schema(text: str) -> str:
+    from app.warehouse_sql import SchemaNameError, check_schema
+
+    try:
+        return check_schema(text.strip())
+    except SchemaNameError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _add_sql_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sql = commands.add_parser(
+        "sql",
+        help="print the Live Chat tables and starter queries for a warehouse",
+        description="Print, as SQL to paste into the warehouse, the tables and columns the four "
+        "Live Chat events create (as comments) and starter queries: conversations per agent "
+        "per day, the median conversation length, messages per conversation, and the visitors "
+        "who chatted (through tracks). Exit 0.",
+    )
+    sql.add_argument(
+        "--warehouse",
+        type=_warehouse,
+        default="postgres",
+        metavar="NAME",
+        help=f"{', '.join(WAREHOUSES)} (default postgres)",
+    )
+    sql.add_argument(
+        "--schema",
+        type=_schema,
+        default=DEFAULT_SCHEMA,
+        metavar="NAME",
+        help="the source's schema, as Segment's SQL Settings show it "
+        f"(default {DEFAULT_SCHEMA}, for a source named Chatlio)",
+    )
 
 
 def _add_validate_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
