@@ -289,5 +289,7 @@ def everything_text(dialect: Dialect, schema: str) -> str:
 
 
 def suggested_schema(source_name: str) -> str:
-    """The schema for `source_name`, as Segment's SQL Settings suggest it ('chatlio')."""
-    return schema_name(source_name) or schema_name(DEFAULT_SOURCE)
+    """Segment's suggestion for the source's schema ('Chatlio' -> 'chatlio') when it is a plain
+    name; else the default source's."""
+    schema = schema_name(source_name.strip())
+    return schema if SCHEMA_NAME.fullmatch(schema) else schema_name(DEFAULT_SOURCE)

@@ -144,6 +144,13 @@ def render(out: Path, dark: bool) -> list[Path]:
         check.editor.setPlainText(PASTED_EVENTS)
         settle_until(lambda: not check.checking, "the check of the pasted events")
         shots += shoot(window, out, "main-05-check-event")
+        from app.ui.warehouse_sql_box import WarehouseSqlDialog
+
+        sql_dialog = WarehouseSqlDialog(session.source_name, window)
+        sql_dialog.show()
+        settle(100)
+        shots += shoot(sql_dialog, out, "warehouse-sql")
+        sql_dialog.close()
 
         from app.ui.help import show_help
         from app.ui.settings_dialog import SettingsDialog

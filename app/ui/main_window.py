@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import html
 
-from PySide6.QtCore import QSize, Signal, Slot
+from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
@@ -115,6 +115,10 @@ class MainWindow(QMainWindow):
         key.triggered.connect(self.ask_for_key)
         token = setup_menu.addAction("Public API &token…")
         token.triggered.connect(self.ask_for_token)
+        setup_menu.addSeparator()
+        sql = setup_menu.addAction("Warehouse &SQL…")
+        sql.setObjectName("action_warehouse_sql")
+        sql.triggered.connect(self.show_warehouse_sql)
         send = bar.addMenu("Se&nd")
         send.addAction(self.panel.send_conversation_action)
         send.addAction(self.panel.stop_action)
@@ -152,6 +156,15 @@ class MainWindow(QMainWindow):
         if tabs is not None and pane is not None:
             tabs.setCurrentWidget(pane)
             pane.focus_list()
+
+    @Slot()
+    def show_warehouse_sql(self) -> None:
+        """The warehouse's tables and starter queries, with copy buttons (not modal)."""
+        from app.ui.warehouse_sql_box import WarehouseSqlDialog
+
+        dialog = WarehouseSqlDialog(self._session.source_name, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
 
     @Slot()
     def show_event_check(self) -> None:

@@ -24,6 +24,7 @@ from app.ui.browser import LinkButton
 from app.ui.draft import SetupDraft
 from app.ui.page_kit import Kind, Notice, Page, api_session, text_label
 from app.ui.session import Session
+from app.ui.warehouse_sql_box import WarehouseSqlBox
 
 if TYPE_CHECKING:
     from app.proof.connections import SourceConnections
@@ -72,6 +73,8 @@ class DestinationsPage(Page):
         self.body.addWidget(self._intro)
         self.body.addWidget(self._tree, 1)
         self.body.addWidget(tracks)
+        self._sql = WarehouseSqlBox(draft.source_name)
+        self.body.addWidget(self._sql)
 
     def _build_connected(self, trial: Session) -> QWidget:
         self._trial = trial
@@ -193,6 +196,7 @@ class DestinationsPage(Page):
             f"What the events create in a warehouse, in the schema <code>{schema}</code> "
             "(Segment's suggestion; its SQL settings can change it):"
         )
+        self._sql.set_source(source)
         self._tree.clear()
         for table in warehouse.preview(source):
             item = QTreeWidgetItem([warehouse.qualified(table, schema), "table", table.description])
