@@ -228,3 +228,24 @@ def property_type_errors(properties: dict[str, Any]) -> list[str]:
         elif spec.json_type == "string" and not isinstance(value, str):
             problems.append(f"{name} must be text, not {value!r}.")
     return problems
+
+
+# Whom the heartbeat conversations of `check` are about: one id, easy to search for in the
+# Source Debugger and to filter out of a warehouse.
+HEARTBEAT_VISITOR = "chatlio-segment-setup-heartbeat"
+HEARTBEAT_AGENT = Agent("U0HEARTBEAT", "Heartbeat (Chatlio Segment Setup)", "chatlio-segment-setup")
+
+
+def heartbeat() -> Conversation:
+    """A small, clearly marked conversation for `check`: all four events, two seconds long."""
+    return Conversation(
+        visitor_id=HEARTBEAT_VISITOR,
+        conversation_id=new_id("heartbeat"),
+        agent=HEARTBEAT_AGENT,
+        exchange=((0, True), (1, False)),
+        ended_after=2,
+        bodies=(
+            "Heartbeat from chatlio-segment-setup check: please ignore.",
+            "Heartbeat answer: please ignore.",
+        ),
+    )

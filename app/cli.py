@@ -24,6 +24,7 @@ from app.cli_support import (
     prompt_hidden,
     read_key_from_stdin,
     resolve_key,
+    tracking_endpoint,
 )
 from app.exit_codes import ExitCode
 from app.redaction import printable
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from app.cli_history import SendHistory
-    from app.segment.endpoint import Endpoint
     from app.segment.result import Attempt, SendResult
     from app.segment.retry import RetryPolicy
     from app.sending import SendOutcome, Target
@@ -51,6 +51,7 @@ OWN_MODULES = {
     "history": ("app.cli_history", "run_history"),
     "validate": ("app.cli_validate", "run_validate"),
     "sql": ("app.cli_sql", "run_sql"),
+    "check": ("app.cli_check", "run_check"),
 }
 
 
@@ -180,7 +181,7 @@ def _send(args: argparse.Namespace, stdin: TextIO | None, out: TextIO, secrets: 
             target = Target.sandbox(sandbox)
             origin = "a made-up key (the sandbox needs none)"
         else:
-            endpoint = _endpoint(args.endpoint or "")
+            endpoint = tracking_endpoint(args.endpoint or "")
             key = resolve_key(args, stdin, secrets)
             target, origin = Target.segment(endpoint, key.key), key.origin
         report = Report(out, args.json, args.verbose)
@@ -244,15 +245,6 @@ def _now() -> datetime:
     from datetime import UTC, datetime
 
     return datetime.now(UTC)
-
-
-def _endpoint(text: str) -> Endpoint:
-    from app.segment.endpoint import EndpointError, parse_endpoint
-
-    try:
-        return parse_endpoint(text)
-    except EndpointError as exc:
-        raise UsageError(str(exc)) from None
 
 
 def _retry_policy(max_attempts: int | None) -> RetryPolicy | None:

@@ -156,7 +156,83 @@ def build_parser() -> argparse.ArgumentParser:
     _add_history_parser(commands)
     _add_validate_parser(commands)
     _add_sql_parser(commands)
+    _add_check_parser(commands)
     return parser
+
+
+def _fd(text: str) -> int:
+    return _whole_number(text, 0, 65535, ", an open file descriptor like 3 (given as 3<FILE)")
+
+
+def _add_check_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    check = commands.add_parser(
+        "check",
+        help="is the Chatlio pipe still working? A heartbeat for cron and CI",
+        description="Send a small, clearly marked heartbeat conversation (the four Live Chat "
+        "events, visitor chatlio-segment-setup-heartbeat) in one request and, with a Public "
+        "API token, wait for Segment's own count of it in the key's source. Exit 0 confirmed "
+        "(counted in a Chatlio source); 1 failed (not accepted, discarded, or the key's source "
+        "is not a Chatlio one); 2 usage or configuration (no key, a token Segment refuses); "
+        "3 sent and accepted but not confirmed (no token, or no count in time). "
+        "On a machine without a keyring, the write key comes from $SEGMENT_WRITE_KEY or "
+        "--write-key-fd, the token from $SEGMENT_API_TOKEN or --token-fd: never from the "
+        "command line itself.",
+    )
+    check.add_argument(
+        "--source",
+        default=None,
+        metavar="NAME",
+        help=f"Segment source whose stored key to use (default {DEFAULT_SOURCE})",
+    )
+    check.add_argument("--json", action="store_true", help="one JSON object with the answer")
+    check.add_argument(
+        "--wait",
+        type=_wait,
+        default=None,
+        metavar="SECONDS",
+        help=f"the longest to wait for Segment's count (default {DEFAULT_WAIT:.0f})",
+    )
+    check.add_argument(
+        "--no-destinations",
+        action="store_true",
+        help='keep the heartbeat away from destinations (integrations: {"All": false}); '
+        "warehouses still load it",
+    )
+    check.add_argument(
+        "--write-key-fd",
+        type=_fd,
+        metavar="N",
+        help="read the write key from open file descriptor N (as in --write-key-fd 3 3<FILE)",
+    )
+    check.add_argument(
+        "--write-key-stdin", action="store_true", help="read the write key from standard input"
+    )
+    check.add_argument(
+        "--token-fd",
+        type=_fd,
+        metavar="N",
+        help="read the Public API token from open file descriptor N (as in --token-fd 4 4<FILE)",
+    )
+    where = check.add_mutually_exclusive_group()
+    where.add_argument(
+        "--endpoint", metavar="URL", help="Tracking API address (default https://api.segment.io)"
+    )
+    where.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="check against a built-in local sandbox (needs no key or token): to try it out",
+    )
+    _add_api_endpoint_option(check)
+    check.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=DEFAULT_DEADLINE,
+        metavar="SECONDS",
+        help=f"the most sending may take, every try included (default {DEFAULT_DEADLINE:.0f})",
+    )
+    check.add_argument(
+        "--verbose", "-v", action="store_true", help="add technical details to errors"
+    )
 
 
 # app.warehouse_sql's names, stated here so that building the parser stays light (a test checks

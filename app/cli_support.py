@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import os
 import sys
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, TextIO
 from app.redaction import printable
 
 if TYPE_CHECKING:
+    from app.segment.endpoint import Endpoint
     from app.segment.public_api.errors import PublicApiError
     from app.segment.public_api.hosts import ApiEndpoint
 
@@ -21,6 +23,13 @@ KEY_ENV = "SEGMENT_WRITE_KEY"
 PUBLIC_API_ACCESS = (
     "A workspace owner makes one in Segment under Settings → Access Management → Tokens "
     "(Team and Business plans)."
+)
+
+
+# Where a key comes from on a machine without a keyring (cron, CI, a server): never argv.
+OTHER_KEY_WAYS = (
+    f"Or give the key in ${KEY_ENV}, on standard input (--write-key-stdin) or on a file "
+    "descriptor (--write-key-fd 3 3<key-file)."
 )
 
 
@@ -43,6 +52,40 @@ def read_from_stdin(stdin: TextIO | None, prompt: str, what: str, other_way: str
         except EOFError:
             raise UsageError(f"Nothing was typed. Paste {what} at the prompt.") from None
     return read_piped(stdin, what)
+
+
+# More than any key or token; a file descriptor left open on something big is not read whole.
+MAX_SECRET_BYTES = 64 * 1024
+
+
+def read_fd(fd: int, what: str, option: str) -> str:
+    """A secret from an open file descriptor (`--write-key-fd 3 3<key-file`), which is closed
+    after; for headless machines with no keyring, and never on the command line itself."""
+    chunks: list[bytes] = []
+    try:
+        while sum(map(len, chunks)) <= MAX_SECRET_BYTES:
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    except OSError:
+        raise UsageError(
+            f"Nothing can be read from file descriptor {fd} ({option} {fd}): open it when "
+            f"starting the command, as in '{option} {fd} {fd}<FILE', where FILE holds {what}."
+        ) from None
+    finally:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    data = b"".join(chunks)
+    if len(data) > MAX_SECRET_BYTES:
+        raise UsageError(f"File descriptor {fd} holds far more than {what}: check what it opens.")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UsageError(
+            f"What file descriptor {fd} holds is not plain text (UTF-8): save {what} as plain "
+            "text and try again."
+        ) from None
 
 
 def read_piped(stdin: TextIO, what: str) -> str:
@@ -90,6 +133,16 @@ def ask_yes_no(question: str, stdin: TextIO) -> bool:
     return answer.strip().lower() in {"y", "yes"}
 
 
+def tracking_endpoint(text: str) -> Endpoint:
+    """The Tracking API address given (Segment's US host when empty); UsageError if unusable."""
+    from app.segment.endpoint import EndpointError, parse_endpoint
+
+    try:
+        return parse_endpoint(text)
+    except EndpointError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def api_endpoint(text: str | None) -> ApiEndpoint | None:
     """`--api-endpoint URL` checked (plain http only to loopback), or None when not given."""
     if text is None:
@@ -130,7 +183,10 @@ def resolve_key(args: argparse.Namespace, stdin: TextIO | None, secrets: list[st
     """
     from app import keystore
 
-    if args.write_key_stdin:
+    fd = getattr(args, "write_key_fd", None)
+    if fd is not None:
+        raw, origin = read_fd(fd, "the write key", "--write-key-fd"), f"file descriptor {fd}"
+    elif getattr(args, "write_key_stdin", False):
         raw = read_key_from_stdin(stdin, "Paste the write key (it will not be shown): ")
         origin = "standard input"
     elif os.environ.get(KEY_ENV):
@@ -145,14 +201,11 @@ def resolve_key(args: argparse.Namespace, stdin: TextIO | None, secrets: list[st
         except keystore.InvalidSourceName as exc:
             raise UsageError(str(exc)) from None
         except keystore.KeystoreUnavailable as exc:
-            raise UsageError(
-                f"{exc.message}\nOr pass the key with --write-key-stdin or ${KEY_ENV}."
-            ) from None
+            raise UsageError(f"{exc.message}\n{OTHER_KEY_WAYS}") from None
         if stored is None:
             raise UsageError(
                 f"No write key is stored for source '{source}'. Store one with "
-                f"'{PROG} key set --source \"{source}\"', or pass it with "
-                f"--write-key-stdin or ${KEY_ENV}."
+                f"'{PROG} key set --source \"{source}\"'. {OTHER_KEY_WAYS}"
             )
         raw, origin = stored, f"the keyring (source '{source}')"
     secrets += [raw, raw.strip()]

@@ -14,6 +14,7 @@ from app.cli_support import (
     UsageError,
     api_endpoint,
     prompt_hidden,
+    read_fd,
     read_from_stdin,
     say_api_error,
 )
@@ -54,18 +55,22 @@ class ApiAccess:
         return PublicApiClient(self.check.endpoint, self.token, cancel=cancel)
 
 
-def stored_token(secrets: list[str]) -> tuple[str, str]:
-    """The token and where it came from: $SEGMENT_API_TOKEN, else the keyring; UsageError."""
+def stored_token(secrets: list[str], fd: int | None = None) -> tuple[str, str]:
+    """The token and where it came from: file descriptor `fd`, else $SEGMENT_API_TOKEN, else
+    the keyring; UsageError (NoToken when there is none)."""
     from app.keystore import KeystoreUnavailable
     from app.token_store import InvalidToken, KeyringTokenStore, check_token_text
 
-    if os.environ.get(TOKEN_ENV):
+    if fd is not None:
+        raw, origin = read_fd(fd, TOKEN, "--token-fd"), f"file descriptor {fd}"
+    elif os.environ.get(TOKEN_ENV):
         raw, origin = os.environ[TOKEN_ENV], f"${TOKEN_ENV}"
     else:
         try:
             stored = KeyringTokenStore().load()
         except KeystoreUnavailable as exc:
-            raise UsageError(f"{exc.message}\nOr give the token in ${TOKEN_ENV}.") from None
+            # No keyring: no stored token either (a command may offer another way, as for none).
+            raise NoToken(f"{exc.message}\nOr give the token in ${TOKEN_ENV}.") from None
         if stored is None:
             raise NoToken(
                 "This needs a Segment Public API token, and none is stored. "

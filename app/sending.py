@@ -223,22 +223,30 @@ def send_test_events(
     on_result: Callable[[SendResult], None] | None = None,
     on_progress: OnProgress | None = None,
     proxy: ProxyChoice | None = None,
+    to_destinations: bool = True,
 ) -> SendOutcome:
     """Send `events` to `target`, all of it within `deadline` seconds; blocking (use a worker).
 
     One /v1/track request per event in order (results reported as they come), or one
     /v1/batch. `retry` defaults to the official libraries' policy. `on_progress` hears, on
     this thread, what the send is doing (SendProgress: event, try, wait). `proxy` None means
-    this computer's proxy settings. Raises SendSetupError when nothing can be sent as things
-    are set up (a proxy of a kind the app cannot use).
+    this computer's proxy settings. `to_destinations` False sends `integrations: {"All": false}`:
+    no destination gets the events, but warehouses still load them. Raises SendSetupError when
+    nothing can be sent as things are set up (a proxy of a kind the app cannot use).
     """
     from app.segment.client import ProxyUnusable, SegmentClient
+    from app.segment.payload import NO_DESTINATIONS
 
     policy = replace(retry or RetryPolicy(), total_budget=check_deadline(deadline))
     timeout = min(ATTEMPT_TIMEOUT, deadline)
     try:
         client = SegmentClient(
-            target.write_key, target.endpoint, retry=policy, timeout=timeout, proxy=proxy
+            target.write_key,
+            target.endpoint,
+            retry=policy,
+            timeout=timeout,
+            proxy=proxy,
+            integrations=None if to_destinations else NO_DESTINATIONS,
         )
     except ProxyUnusable as exc:
         raise SendSetupError(str(exc)) from None

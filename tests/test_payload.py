@@ -127,3 +127,14 @@ def test_size_rule_matches_the_encoded_size(size: int) -> None:
     payload["properties"] = {**payload["properties"], "pad": "x" * max(0, filler)}
     over = encoded_size(payload) > MAX_EVENT_BYTES
     assert any("32 KB" in p for p in event_problems(payload)) is over
+
+
+def test_integrations_keep_an_event_from_destinations() -> None:
+    from app.segment.payload import NO_DESTINATIONS
+
+    event = Conversation().events()[0]
+    plain = build_track(event, Visitor("v-1")).payload
+    kept_away = build_track(event, Visitor("v-1"), integrations=NO_DESTINATIONS).payload
+    assert "integrations" not in plain
+    assert kept_away["integrations"] == {"All": False}
+    assert event_problems(kept_away) == []

@@ -14,6 +14,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
+    QCheckBox,
     QComboBox,
     QLabel,
     QLineEdit,
@@ -120,6 +121,26 @@ def test_whole_conversation_in_order(qtbot: QtBot, panel: SendPanel, session: Se
     assert status(panel) == "6 of 6 test events arrived at the sandbox on this computer."
     assert session.last_send is not None
     assert session.last_send.summary == status(panel)
+
+
+def test_test_events_can_be_kept_away_from_destinations(
+    qtbot: QtBot, panel: SendPanel, session: Session
+) -> None:
+    keep_away = child(panel, QCheckBox, "keep_from_destinations")
+    note = child(panel, QLabel, "keep_from_destinations_note")
+    assert not keep_away.isChecked()
+    assert not note.isVisibleTo(panel)
+    click_and_wait(qtbot, panel, "Send Live Chat Message Sent")
+    keep_away.click()
+    assert session.settings.keep_from_destinations  # kept for the next start
+    assert note.isVisibleTo(panel)
+    assert "warehouses still load them" in note.text()
+    click_and_wait(qtbot, panel, "Send Live Chat Message Sent")
+    first, second = (e.payload for e in session.sandbox().events())
+    assert "integrations" not in first
+    assert second["integrations"] == {"All": False}
+    keep_away.click()
+    assert not session.settings.keep_from_destinations
 
 
 def test_edited_properties_and_user_id_are_sent(

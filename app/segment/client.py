@@ -21,7 +21,7 @@ import socket
 import ssl
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -167,6 +167,7 @@ class SegmentClient:
     httpx's timeouts bound a connect, and only sockets it never registers escape the watchdog.
     `proxy`: None or ProxyMode.SYSTEM means this computer's settings (proxy_for), NONE a
     direct connection whatever the environment says, MANUAL the address it holds.
+    `integrations` go on every event (NO_DESTINATIONS keeps them away from destinations).
     Every sending method takes an `on_progress` callback, called on the sending thread with a
     SendProgress when a try starts, when its request is out, and before each wait for a retry.
     """
@@ -180,6 +181,7 @@ class SegmentClient:
         timeout: float = 15.0,
         transport: httpx.BaseTransport | None = None,
         proxy: ProxyChoice | None = None,
+        integrations: Mapping[str, bool] | None = None,
     ) -> None:
         import httpx
 
@@ -189,6 +191,7 @@ class SegmentClient:
         self._sockets = Sockets()
         self._auth = basic_auth(write_key)
         self.endpoint = endpoint
+        self._integrations = integrations
         self._manual_proxy = proxy is not None and proxy.mode is ProxyMode.MANUAL
         self._proxy = _proxy_url(proxy, endpoint.base_url)
         self.retry = retry or RetryPolicy()
@@ -213,6 +216,9 @@ class SegmentClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _message(self, event: TestEvent, visitor: Visitor) -> TrackMessage:
+        return build_track(event, visitor, integrations=self._integrations)
+
     # --- public API -------------------------------------------------------------------------
 
     def track(
@@ -223,7 +229,7 @@ class SegmentClient:
         on_progress: OnProgress | None = None,
     ) -> SendResult:
         """Send one event through /v1/track."""
-        message = build_track(event, visitor)
+        message = self._message(event, visitor)
         return self.send_track(message, cancel, on_progress)
 
     def send_track(
@@ -243,7 +249,7 @@ class SegmentClient:
         on_progress: OnProgress | None = None,
     ) -> list[SendResult]:
         """Send several events in one /v1/batch request; one result per event."""
-        return self.send_batch([build_track(e, visitor) for e in events], cancel, on_progress)
+        return self.send_batch([self._message(e, visitor) for e in events], cancel, on_progress)
 
     def send_batch(
         self,
@@ -290,7 +296,7 @@ class SegmentClient:
         results: list[SendResult] = []
         stopped_by: str | None = None  # the message every event not tried carries
         for index, event in enumerate(events, 1):
-            message = build_track(event, visitor)
+            message = self._message(event, visitor)
             if cancel is not None and cancel.cancelled:
                 result = self._not_tried(message, ErrorKind.CANCELLED, "")
             elif stopped_by is not None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
 
 from app import __version__
@@ -58,8 +60,20 @@ class TrackMessage:
         return name if isinstance(name, str) else repr(name)
 
 
-def build_track(event: TestEvent, visitor: Visitor, message_id: str | None = None) -> TrackMessage:
-    """A track payload for `event` with a fresh uuid4 messageId and this app as context.library."""
+# `integrations` that keep an event away from every destination. Warehouses still load it:
+# they are not destinations in this sense (segment-and-chatlio.md §3); filter test events out
+# there by context_library_name = LIBRARY["name"].
+NO_DESTINATIONS: Mapping[str, bool] = MappingProxyType({"All": False})
+
+
+def build_track(
+    event: TestEvent,
+    visitor: Visitor,
+    message_id: str | None = None,
+    integrations: Mapping[str, bool] | None = None,
+) -> TrackMessage:
+    """A track payload for `event` with a fresh uuid4 messageId and this app as context.library;
+    `integrations` (such as NO_DESTINATIONS) when given."""
     payload: dict[str, Any] = {
         "type": "track",
         "event": event.name,
@@ -69,6 +83,8 @@ def build_track(event: TestEvent, visitor: Visitor, message_id: str | None = Non
         "timestamp": iso_utc(event.timestamp),
         "messageId": message_id or str(uuid.uuid4()),
     }
+    if integrations is not None:
+        payload["integrations"] = dict(integrations)
     return TrackMessage(payload)
 
 

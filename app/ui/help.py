@@ -158,6 +158,10 @@ _BODIES: dict[str, str] = {
         "<p>Each event button sends one test event, as Chatlio would; <b>Send a whole "
         "conversation</b> (Ctrl+Return) sends a realistic chat: it starts, four messages go "
         "back and forth, and it ends. Every property can be edited first.</p>"
+        "<p><b>Keep test events away from destinations</b> sends them so that Segment passes "
+        "them to no destination (no analytics tool, CRM or chat notification gets them). "
+        "Warehouses still load them: filter them out there by their library, "
+        "<code>context_library_name</code>, which is <code>chatlio-segment-setup</code>.</p>"
         "<p><b>While it sends</b> the app says which event it is sending, which try it is on, "
         "and when it tries again. If Segment is busy or the network hiccups, the app tries "
         "again by itself, as Segment's own libraries do; Segment recognises a repeated event "
@@ -233,7 +237,12 @@ _BODIES: dict[str, str] = {
         "empty for Segment's usual one), a proxy, and the time limit of a send. Setup → "
         "<b>Write key…</b> enters or changes the key; Setup → <b>Public API token…</b> adds, "
         "replaces or deletes the <a href='help:token'>token</a>; Setup → <b>Run setup "
-        "again…</b> starts the assistant from the beginning.</p>"
+        "again…</b> starts the assistant from the beginning; Setup → <b>Warehouse SQL…</b> "
+        "shows the tables the events create and starter queries, with buttons that copy "
+        "them.</p>"
+        "<p><b>Check a real event</b> (Send → Check a real event, Ctrl+E): paste what the "
+        "source's Debugger shows in its Raw view, and the app says, event by event, what "
+        "does not match the Live Chat spec, what that causes and how to fix it.</p>"
     ),
 }
 

@@ -15,6 +15,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QGridLayout,
@@ -62,6 +63,10 @@ ABANDON_AFTER_MS = 500
 # How often the status line counts down while a send runs.
 TICK_MS = 1000
 SPLITTER = "send_panel"
+KEEP_AWAY_NOTE = (
+    "Destinations will not get them, but warehouses still load them: filter them out there "
+    "with context_library_name <> 'chatlio-segment-setup'."
+)
 IDLE_TEXT = "Press an event to send it alone, or send a whole conversation (Ctrl+Return)."
 COLUMNS = 2  # event buttons per row, when there is room for them
 
@@ -254,10 +259,24 @@ class SendPanel(QWidget):
         row = QHBoxLayout()
         row.addWidget(self._enter_key)
         row.addStretch()
+        self._keep_away = QCheckBox("Keep test events away from destinations")
+        self._keep_away.setObjectName("keep_from_destinations")
+        self._keep_away.setAccessibleName("Keep test events away from destinations")
+        self._keep_away.setToolTip(
+            'Sends them with integrations {"All": false}: Segment passes them to no destination.'
+        )
+        self._keep_away.setChecked(self._session.settings.keep_from_destinations)
+        self._keep_away.toggled.connect(self.on_keep_away_toggled)
+        self._keep_away_note = QLabel(KEEP_AWAY_NOTE)
+        self._keep_away_note.setObjectName("keep_from_destinations_note")
+        self._keep_away_note.setWordWrap(True)
+        self._keep_away_note.setVisible(self._keep_away.isChecked())
         box = QGroupBox("Where test events go")
         layout = QVBoxLayout(box)
         layout.addWidget(self._target)
         layout.addLayout(row)
+        layout.addWidget(self._keep_away)
+        layout.addWidget(self._keep_away_note)
         return box
 
     def _build_send(self) -> QGroupBox:
@@ -354,6 +373,7 @@ class SendPanel(QWidget):
                 field.setValue(int(initial[name]))
             else:
                 field = QLineEdit(str(initial[name]))
+                field.setCursorPosition(0)  # a long value shows its beginning
             field.setObjectName(f"property_{name}")
             field.setToolTip(spec.description)
             field.setAccessibleName(name)
@@ -522,6 +542,7 @@ class SendPanel(QWidget):
         self.refresh()
         self._tick.start()
         deadline, proxy, retry = session.deadline, session.proxy, session.retry
+        to_destinations = not self._keep_away.isChecked()
 
         source, started, secrets = session.source_name, self._started_at, session.secrets()
 
@@ -541,6 +562,7 @@ class SendPanel(QWidget):
                 on_result=report,
                 on_progress=report,
                 proxy=proxy,
+                to_destinations=to_destinations,
             )
             return Sent(outcome, *keep_in_history(session, outcome, source, started, secrets))
 
@@ -681,6 +703,11 @@ class SendPanel(QWidget):
     def on_visitor_editing_finished(self) -> None:
         if self._visitor.text().strip():
             self._session.settings.visitor_id = self._visitor.text().strip()
+
+    @Slot(bool)
+    def on_keep_away_toggled(self, checked: bool) -> None:
+        self._session.settings.keep_from_destinations = checked
+        self._keep_away_note.setVisible(checked)
 
     @Slot(int)
     def on_id_kind_current_index_changed(self, index: int) -> None:

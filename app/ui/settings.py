@@ -87,6 +87,8 @@ class AppSettings:
     # A Public API token was saved to the keyring (the token itself is only ever there).
     token_stored = _Flag("publicapi/token_stored")
     as_user_id = _Flag("test/as_user_id")
+    # Test events carry integrations {"All": false}: no destination gets them (warehouses do).
+    keep_from_destinations = _Flag("test/keep_from_destinations")
     # Empty: Segment's US address. Checked with parse_endpoint when read into the session.
     endpoint = _Text("network/endpoint")
     proxy_mode = _Text("network/proxy_mode", "system")  # an app.segment.proxy.ProxyMode value
