@@ -8,6 +8,7 @@ contract (CheckStatus); --json prints one object with the same answer.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -15,8 +16,10 @@ from datetime import UTC, datetime
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, TextIO
 
+from app.chatlio import HEARTBEAT_VISITOR, heartbeat
 from app.cli_support import PROG, UsageError, resolve_key, say_api_error, tracking_endpoint
 from app.redaction import printable
+from app.sending import SendSetupError
 
 if TYPE_CHECKING:
     from app.chatlio import Conversation
@@ -76,7 +79,7 @@ class CheckReport:
             "message": self.message,
             "target": self.target,
             "key_from": self.key_origin,
-            "visitor_id": _heartbeat_visitor(),
+            "visitor_id": HEARTBEAT_VISITOR,
             "conversation_id": self.conversation_id,
             "to_destinations": self.to_destinations,
             "events": self.results,
@@ -87,12 +90,6 @@ class CheckReport:
         }
 
 
-def _heartbeat_visitor() -> str:
-    from app.chatlio import HEARTBEAT_VISITOR
-
-    return HEARTBEAT_VISITOR
-
-
 def run_check(
     args: argparse.Namespace, stdin: TextIO | None, out: TextIO, secrets: list[str]
 ) -> int:
@@ -101,7 +98,7 @@ def run_check(
     say = _Say(out, quiet=args.json)
     try:
         status = _check(args, stdin, secrets, report, say)
-    except UsageError as exc:
+    except (UsageError, SendSetupError) as exc:
         if not args.json:
             raise  # the CLI prints it, exit 2
         report.status, report.message = CheckStatus.USAGE, str(exc)
@@ -127,9 +124,6 @@ def _check(
     report: CheckReport,
     say: _Say,
 ) -> CheckStatus:
-    import contextlib
-
-    from app.chatlio import heartbeat
     from app.segment.payload import Visitor
     from app.sending import Target, built_in_sandbox
 
@@ -150,7 +144,7 @@ def _check(
         report.target = "the built-in sandbox" if sandbox else target.endpoint.host
         say(
             f"Heartbeat: sending {len(conversation.events())} Live Chat events to "
-            f"{report.target} (visitor {_heartbeat_visitor()}, conversation "
+            f"{report.target} (visitor {HEARTBEAT_VISITOR}, conversation "
             f"{conversation.conversation_id}), key from {report.key_origin}."
         )
         if not report.to_destinations:
@@ -213,8 +207,8 @@ def _confirm(
     accepted = Counter(result.event for result in outcome.results if result.ok)
     try:
         access = open_api(args, secrets, sandbox, token)
-        say(f"Asking the Public API of workspace {access.check.workspace.name} (token from "
-            f"{access.origin}).")  # fmt: skip
+        workspace = access.check.workspace.name
+        say(f"Asking the Public API of workspace {workspace} (token from {access.origin}).")
         with access.client() as client:
             owner = report.owner = find_key_owner(client, target.write_key)
             say(owner.describe())

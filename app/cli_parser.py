@@ -198,13 +198,14 @@ def _add_check_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
         help='keep the heartbeat away from destinations (integrations: {"All": false}); '
         "warehouses still load it",
     )
-    check.add_argument(
+    key = check.add_mutually_exclusive_group()
+    key.add_argument(
         "--write-key-fd",
         type=_fd,
         metavar="N",
         help="read the write key from open file descriptor N (as in --write-key-fd 3 3<FILE)",
     )
-    check.add_argument(
+    key.add_argument(
         "--write-key-stdin", action="store_true", help="read the write key from standard input"
     )
     check.add_argument(
