@@ -39,12 +39,6 @@ class CheckStatus(IntEnum):
     NOT_CONFIRMED = 3  # sent and accepted, but not confirmed (no token, or no count in time)
 
 
-WORDS = {
-    CheckStatus.CONFIRMED: "confirmed",
-    CheckStatus.FAILED: "failed",
-    CheckStatus.USAGE: "usage",
-    CheckStatus.NOT_CONFIRMED: "not_confirmed",
-}
 NO_TOKEN = (
     "Not confirmed: there is no Public API token to ask Segment's own count with. A 200 only "
     "proves the request was well formed; give a token in $SEGMENT_API_TOKEN or on a file "
@@ -74,7 +68,7 @@ class CheckReport:
     def to_json(self) -> dict[str, Any]:
         source = self.owner.source if self.owner is not None else None
         return {
-            "status": WORDS[self.status],
+            "status": self.status.name.lower(),
             "exit": int(self.status),
             "message": self.message,
             "target": self.target,
@@ -152,8 +146,7 @@ def _check(
         started = datetime.now(UTC)
         outcome = _send(args, target, conversation, Visitor(conversation.visitor_id))
         report.results = [r.to_json() for r in outcome.results]
-        accepted = sum(1 for r in outcome.results if r.ok)
-        if accepted < len(outcome.results):
+        if not outcome.ok:
             return _end(report, say, CheckStatus.FAILED, f"Failed: {outcome.summary}")
         say(f"Sent: {outcome.summary}")
         if token is None and sandbox is None:

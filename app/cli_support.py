@@ -62,12 +62,14 @@ def read_fd(fd: int, what: str, option: str) -> str:
     """A secret from an open file descriptor (`--write-key-fd 3 3<key-file`), which is closed
     after; for headless machines with no keyring, and never on the command line itself."""
     chunks: list[bytes] = []
+    size = 0
     try:
-        while sum(map(len, chunks)) <= MAX_SECRET_BYTES:
+        while size <= MAX_SECRET_BYTES:
             chunk = os.read(fd, 4096)
             if not chunk:
                 break
             chunks.append(chunk)
+            size += len(chunk)
     except OSError:
         raise UsageError(
             f"Nothing can be read from file descriptor {fd} ({option} {fd}): open it when "
@@ -76,11 +78,10 @@ def read_fd(fd: int, what: str, option: str) -> str:
     finally:
         with contextlib.suppress(OSError):
             os.close(fd)
-    data = b"".join(chunks)
-    if len(data) > MAX_SECRET_BYTES:
+    if size > MAX_SECRET_BYTES:
         raise UsageError(f"File descriptor {fd} holds far more than {what}: check what it opens.")
     try:
-        return data.decode("utf-8-sig")
+        return b"".join(chunks).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise UsageError(
             f"What file descriptor {fd} holds is not plain text (UTF-8): save {what} as plain "

@@ -12,7 +12,7 @@ from typing import BinaryIO, TextIO
 from app.cli_support import UsageError
 from app.exit_codes import ExitCode
 from app.redaction import printable
-from app.validation import MAX_INPUT_BYTES, Report, check_bytes
+from app.validation import MAX_INPUT_BYTES, Report, check_bytes, problems_phrase
 
 WIDTH = 100
 
@@ -73,8 +73,7 @@ def _print(report: Report, out: TextIO) -> None:
     for event in report.events:
         if not event.problems:
             continue
-        count = len(event.problems)
-        print(f"{event.label}: {count} problem{'' if count == 1 else 's'}", file=out)
+        print(f"{event.label}: {problems_phrase(len(event.problems))}", file=out)
         for problem in event.problems:
             print(_item(problem.text), file=out)
     print(report.summary(), file=out)

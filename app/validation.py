@@ -79,7 +79,7 @@ class Report:
 
     @property
     def clean(self) -> bool:
-        return bool(self.events) and not self.problems and not self.problem_count
+        return bool(self.events) and not self.problem_count
 
     @property
     def problem_count(self) -> int:
@@ -93,10 +93,10 @@ class Report:
             match = "It matches" if count == 1 else "They match"
             return f"Checked {events}: no problems. {match} the Live Chat spec."
         if not self.events:
-            return "Nothing could be checked: " + _problems(self.problem_count) + "."
+            return "Nothing could be checked: " + problems_phrase(self.problem_count) + "."
         faulty = sum(1 for event in self.events if event.problems)
         where = f" in {faulty} of them" if faulty and faulty != count else ""
-        return f"Checked {events}: {_problems(self.problem_count)}{where}."
+        return f"Checked {events}: {problems_phrase(self.problem_count)}{where}."
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -119,7 +119,8 @@ def _problem_json(problem: Problem) -> dict[str, str]:
     return {"code": problem.code, "text": problem.text}
 
 
-def _problems(count: int) -> str:
+def problems_phrase(count: int) -> str:
+    """'1 problem', '3 problems'."""
     return f"{count} problem" + ("" if count == 1 else "s")
 
 

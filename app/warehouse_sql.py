@@ -193,20 +193,14 @@ def queries(dialect: Dialect, schema: str) -> list[Query]:
         ")\n"
     )
     seconds = c("seconds")
-    if dialect.median_is_window:
-        median = (
-            f"{lengths}SELECT DISTINCT\n"
-            f"  COUNT(*) OVER () AS {c('conversations')},\n"
-            f"  {dialect.median(seconds)} AS {c('median_seconds')}\n"
-            f"FROM {c('lengths')}"
-        )
-    else:
-        median = (
-            f"{lengths}SELECT\n"
-            f"  COUNT(*) AS {c('conversations')},\n"
-            f"  {dialect.median(seconds)} AS {c('median_seconds')}\n"
-            f"FROM {c('lengths')}"
-        )
+    # A median that is a window (BigQuery) needs the count as one too, and one row of each.
+    select, over = ("SELECT DISTINCT", " OVER ()") if dialect.median_is_window else ("SELECT", "")
+    median = (
+        f"{lengths}{select}\n"
+        f"  COUNT(*){over} AS {c('conversations')},\n"
+        f"  {dialect.median(seconds)} AS {c('median_seconds')}\n"
+        f"FROM {c('lengths')}"
+    )
     day = c("chat_day")
     per_agent = (
         f"SELECT\n"

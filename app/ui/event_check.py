@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.segment import links
 from app.ui import browser
 from app.ui.page_kit import Kind, Notice, text_label
 from app.ui.session import Session
@@ -145,7 +144,7 @@ class EventCheckPane(QWidget):
     @Slot()
     def on_editor_text_changed(self) -> None:
         self._generation += 1
-        self._clear.setEnabled(bool(self.editor.toPlainText()))
+        self._clear.setEnabled(not self.editor.document().isEmpty())
         self._timer.start()
 
     @Slot()
@@ -208,8 +207,7 @@ class EventCheckPane(QWidget):
 
     @Slot()
     def on_debugger_clicked(self) -> None:
-        slug = self._session.settings.workspace_slug or None
-        url = links.source_page(slug, links.source_slug(self._session.source_name), "debugger")
+        url = self._session.debugger_url()
         try:
             browser.open_url(url)
         except browser.UrlNotOpened:

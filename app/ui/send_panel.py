@@ -34,7 +34,6 @@ from PySide6.QtWidgets import (
 )
 
 from app.chatlio import EVENTS, EVENTS_BY_NAME, PROPERTIES, Agent, Conversation, TestEvent, new_id
-from app.segment import links
 from app.segment.proxy import ProxyMode
 from app.ui import browser
 from app.ui.confirm import Pacing, confirm_after_send
@@ -715,9 +714,7 @@ class SendPanel(QWidget):
 
     @Slot()
     def on_view_debugger_requested(self) -> None:
-        settings = self._session.settings
-        slug = settings.workspace_slug or None
-        url = links.source_page(slug, links.source_slug(self._session.source_name), "debugger")
+        url = self._session.debugger_url()
         try:
             browser.open_url(url)
         except browser.UrlNotOpened:

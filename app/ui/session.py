@@ -169,6 +169,13 @@ class Session(QObject):
     def source_name(self) -> str:
         return self._source_name or self.settings.source_name or "Chatlio"
 
+    def debugger_url(self) -> str:
+        """The source's Debugger in Segment (the sources list while the workspace is unknown)."""
+        from app.segment import links
+
+        slug = self.settings.workspace_slug or None
+        return links.source_page(slug, links.source_slug(self.source_name), "debugger")
+
     @property
     def key_location(self) -> str | None:
         return self._key_location
