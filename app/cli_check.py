@@ -147,7 +147,8 @@ def _check(
         outcome = _send(args, target, conversation, Visitor(conversation.visitor_id))
         report.results = [r.to_json() for r in outcome.results]
         if not outcome.ok:
-            return _end(report, say, CheckStatus.FAILED, f"Failed: {outcome.summary}")
+            why = next(r.message for r in outcome.results if not r.ok)
+            return _end(report, say, CheckStatus.FAILED, f"Failed: {outcome.summary} {why}")
         say(f"Sent: {outcome.summary}")
         if token is None and sandbox is None:
             return _end(report, say, CheckStatus.NOT_CONFIRMED, NO_TOKEN)

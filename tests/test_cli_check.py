@@ -176,6 +176,7 @@ def test_nothing_sent_is_a_failure(tmp_path: Path) -> None:
     data = answer(result)
     assert data["status"] == "failed"
     assert data["confirmation"] is None
+    assert "Could not connect to 127.0.0.1:9" in data["message"]  # says why
 
 
 def test_no_key_and_no_keyring_says_how_to_give_one() -> None:
